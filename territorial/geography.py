@@ -1,0 +1,280 @@
+"""France's territorial units, how they nest, and lookups between them.
+
+Examples
+--------
+>>> geo = load_geography()
+>>> geo.parents("commune", "42218")["departement"]
+('42', 'Loire')
+>>> geo.resolve_commune("75108").code
+'75056'
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from territorial.codes import normalise_commune_code, normalise_departement_code, normalise_siren
+from territorial.perimeters import PerimeterSet, dissolve_perimeters
+from territorial.search import SearchIndex
+
+__all__ = [
+    "GEO_DIR",
+    "LEVELS",
+    "LEVEL_LABELS",
+    "Geography",
+    "Resolution",
+    "load_geography",
+    "parse_scope",
+]
+
+GEO_DIR = Path(__file__).resolve().parent.parent / "data" / "geo"
+LEVELS = ("region", "departement", "perimetre", "epci", "commune")
+LEVEL_LABELS = {
+    "region": "Région",
+    "departement": "Département",
+    "perimetre": "Projet de territoire",
+    "epci": "EPCI (intercommunalité)",
+    "commune": "Commune",
+}
+PARENT_LEVELS = {
+    "commune": ("epci", "perimetre", "departement", "region"),
+    "epci": ("perimetre", "departement", "region"),
+    "perimetre": ("departement", "region"),
+    "departement": ("region",),
+    "region": (),
+}
+_RESOLUTION_LABELS = {
+    "exact": "code actuel",
+    "zero": "zéro initial rétabli",
+    "arrondissement": "arrondissement municipal → commune",
+    "deleguee": "commune déléguée → commune nouvelle",
+    "associee": "commune associée → commune de rattachement",
+    "ancien_code": "ancien code → code actuel",
+}
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """How a commune code given by a user maps to a current commune."""
+
+    given: str
+    code: str | None
+    how: str | None
+
+    @property
+    def label(self) -> str:
+        """French description of the remapping (empty when the code is unknown)."""
+        return _RESOLUTION_LABELS.get(self.how, "")
+
+
+def parse_scope(scope: str | None) -> tuple[str, str | None]:
+    """Split a scope string: ``"metropole"``, ``"france"``, ``"region:84"``, ``"departement:01"``.
+
+    >>> parse_scope("region:84")
+    ('region', '84')
+    """
+    if not scope or scope == "metropole":
+        return "metropole", None
+    if scope == "france":
+        return "france", None
+    kind, _, code = scope.partition(":")
+    if kind not in {"region", "departement"} or not code:
+        raise ValueError(f"Périmètre d'étude inconnu : « {scope} »")
+    return kind, code
+
+
+class Geography:
+    """All territorial levels, loaded from the built files of ``data/geo``.
+
+    Use :func:`load_geography` to get the shared instance.
+    """
+
+    def __init__(self, geo_dir: Path = GEO_DIR):
+        self.geo_dir = Path(geo_dir)
+        self.manifest = json.loads((self.geo_dir / "manifest.json").read_text())
+        self.communes = gpd.read_parquet(self.geo_dir / "commune.parquet")
+        self.epcis = gpd.read_parquet(self.geo_dir / "epci.parquet")
+        self.departements = gpd.read_parquet(self.geo_dir / "departement.parquet")
+        self.regions = gpd.read_parquet(self.geo_dir / "region.parquet")
+        self.aliases = pd.read_parquet(self.geo_dir / "commune_alias.parquet")
+        self.ept = pd.read_parquet(self.geo_dir / "ept.parquet")
+        self._alias = self.aliases.set_index("alias")
+        self._commune_codes = pd.Index(self.communes["code"])
+        self._siren_to_commune = self.communes.dropna(subset=["siren"]).set_index("siren")["code"]
+        self.perimeters = PerimeterSet.one_per_epci(self.communes)
+
+    # ------------------------------------------------------------------ perimeters
+    def set_perimeters(self, pset: PerimeterSet) -> None:
+        """Make ``pset`` the active perimeter set (it drops cached perimeter tables)."""
+        self.perimeters = pset
+        self.__dict__.pop("_perimetre_table", None)
+        self.__dict__.pop("_hierarchy", None)
+
+    @functools.cached_property
+    def _perimetre_table(self) -> gpd.GeoDataFrame:
+        pset = self.perimeters
+        frame = self.communes.drop(columns="geometry").assign(
+            perimetre=self.communes["code"].map(pset.membership)
+        )
+        frame = frame.dropna(subset=["perimetre"])
+        stats = frame.groupby("perimetre").agg(
+            population=("population", "sum"),
+            n_communes=("code", "size"),
+            n_epci_membres=("epci", "nunique"),
+            outre_mer=("outre_mer", "any"),
+        )
+        weights = (
+            frame.groupby(["perimetre", "departement", "region"])["population"]
+            .sum()
+            .reset_index()
+            .sort_values(["perimetre", "population", "departement"], ascending=[True, False, True])
+            .drop_duplicates("perimetre")
+            .set_index("perimetre")
+        )
+        stats["departement"] = weights["departement"]
+        stats["region"] = weights["region"]
+        stats["n_regions"] = frame.groupby("perimetre")["region"].nunique()
+        info = pset.perimetres.set_index("code")
+        epci_names = self.epcis.set_index("code")["nom"]
+        stats["nom"] = info.get("nom")
+        stats["nom"] = stats["nom"].fillna(
+            pd.Series(stats.index, index=stats.index).map(epci_names)
+        )
+        stats["portage"] = info["portage"].reindex(stats.index)
+        stats.index.name = "code"
+        geometry = dissolve_perimeters(pset, self.communes)
+        table = stats.reset_index()
+        table["geometry"] = geometry.reindex(table["code"]).to_numpy()
+        return gpd.GeoDataFrame(table, geometry="geometry", crs=4326)
+
+    # ------------------------------------------------------------------ tables
+    def table(self, level: str, scope: str | None = "metropole") -> gpd.GeoDataFrame:
+        """Units of ``level`` within ``scope`` (see :func:`parse_scope`), display geometry."""
+        tables = {
+            "commune": self.communes,
+            "epci": self.epcis,
+            "perimetre": self._perimetre_table,
+            "departement": self.departements,
+            "region": self.regions,
+        }
+        if level not in tables:
+            raise ValueError(f"Niveau inconnu : « {level} »")
+        table = tables[level]
+        kind, code = parse_scope(scope)
+        if kind == "metropole":
+            return table[~table["outre_mer"]]
+        if kind == "france":
+            return table
+        if level == "region" or (level == "departement" and kind == "departement"):
+            return table[table["code"] == code]
+        return table[table[kind] == code]
+
+    @functools.cached_property
+    def _hierarchy(self) -> pd.DataFrame:
+        frame = self.communes[["code", "nom", "epci", "departement", "region"]].copy()
+        frame["perimetre"] = frame["code"].map(self.perimeters.membership)
+        return frame.set_index("code")
+
+    def hierarchy(self) -> pd.DataFrame:
+        """One row per commune: its EPCI, perimeter, département and région codes."""
+        return self._hierarchy
+
+    def names(self, level: str) -> pd.Series:
+        """Code → name for a level."""
+        return self.table(level, "france").set_index("code")["nom"]
+
+    @functools.cached_property
+    def detail_geometry(self) -> gpd.GeoSeries:
+        """Detailed commune contours (for point-in-polygon), indexed by commune code."""
+        detail = gpd.read_parquet(self.geo_dir / "commune_detail.parquet")
+        return detail.set_index("code").geometry
+
+    # ------------------------------------------------------------------ lookups
+    def resolve_commune(self, value: object) -> Resolution:
+        """Map a user's commune code to a current commune.
+
+        Handles lost leading zeros, Corsica, Paris/Lyon/Marseille arrondissements, delegated
+        and associated communes, and old codes of merged communes.
+        """
+        given = str(value)
+        code = normalise_commune_code(value)
+        if code in self._commune_codes:
+            how = "exact" if code == given.strip() else "zero"
+            return Resolution(given, code, how)
+        if code in self._alias.index:
+            row = self._alias.loc[code]
+            return Resolution(given, row["code"], row["nature"])
+        siren = normalise_siren(value)
+        if siren in self._siren_to_commune.index:
+            return Resolution(given, self._siren_to_commune[siren], "exact")
+        return Resolution(given, None, None)
+
+    def commune_from_siren(self, siren: object) -> str | None:
+        """Commune INSEE code from its SIREN (as used in the CRTE files for ``COM`` rows)."""
+        return self._siren_to_commune.get(normalise_siren(siren))
+
+    def parents(self, level: str, code: str) -> dict[str, tuple[str, str]]:
+        """Codes and names of the units that contain a unit: ``{level: (code, nom)}``."""
+        row = self.table(level, "france").set_index("code").loc[code]
+        out = {}
+        for parent in PARENT_LEVELS[level]:
+            if level == "commune":
+                parent_code = self._hierarchy.at[code, parent]
+            elif parent == "perimetre":
+                members = self.members(level, code)
+                parent_code = self._hierarchy.loc[members, "perimetre"].mode().iat[0]
+            else:
+                parent_code = row[parent]
+            if pd.notna(parent_code):
+                out[parent] = (parent_code, self.names(parent).get(parent_code, parent_code))
+        return out
+
+    def members(self, level: str, code: str, of: str = "commune") -> list[str]:
+        """Codes of the ``of`` units inside a unit (communes by default)."""
+        code = normalise_departement_code(code) if level == "departement" else code
+        hierarchy = self._hierarchy
+        communes = hierarchy.index[hierarchy[level] == code] if level != "commune" else [code]
+        if of == "commune":
+            return sorted(communes)
+        return sorted(hierarchy.loc[communes, of].dropna().unique())
+
+    @functools.cached_property
+    def _search_index(self) -> SearchIndex:
+        frames = []
+        dep_names = self.departements.set_index("code")["nom"]
+        for level in LEVELS:
+            table = self.table(level, "france")
+            frame = table[["code", "nom", "population"]].assign(level=level)
+            if level == "commune":
+                frame["label"] = frame["nom"] + " (" + table["departement"] + ")"
+                frame["contexte"] = table["departement"].map(dep_names)
+            elif level == "departement":
+                frame["label"] = frame["nom"] + " (" + frame["code"] + ")"
+                frame["contexte"] = "Département"
+            else:
+                frame["label"] = frame["nom"]
+                frame["contexte"] = LEVEL_LABELS[level]
+            frames.append(frame)
+        return SearchIndex(pd.concat(frames, ignore_index=True))
+
+    def search(
+        self, text: str, limit: int = 10, levels: tuple[str, ...] | None = None
+    ) -> pd.DataFrame:
+        """Search by name or code, ignoring case, accents and hyphens.
+
+        Homonyms are told apart by their département in ``label``
+        (e.g. ``"Saint-Étienne (42)"``).
+        """
+        return self._search_index.search(text, limit=limit, levels=levels)
+
+
+@functools.lru_cache(maxsize=2)
+def load_geography(geo_dir: str | None = None) -> Geography:
+    """The shared :class:`Geography` (loaded once per process)."""
+    return Geography(Path(geo_dir) if geo_dir else GEO_DIR)

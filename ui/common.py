@@ -1,0 +1,89 @@
+"""Shared page furniture: cached core objects, URL state, projection mode, sources footer."""
+
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from territorial import LEVEL_LABELS, load_geography
+
+SCOPE_METROPOLE = "metropole"
+
+
+@st.cache_resource(show_spinner="Chargement de la géographie…")
+def geography():
+    """The shared Geography (one per server process)."""
+    return load_geography()
+
+
+def query_value(name: str, default: str, options=None) -> str:
+    """A view setting read from the URL query parameters, falling back to ``default``."""
+    value = st.query_params.get(name, default)
+    if options is not None and value not in options:
+        return default
+    return value
+
+
+def write_query(**values) -> None:
+    """Write view settings to the URL so the view can be shared or bookmarked."""
+    for name, value in values.items():
+        if value in (None, ""):
+            st.query_params.pop(name, None)
+        elif st.query_params.get(name) != str(value):
+            st.query_params[name] = str(value)
+
+
+def projection_mode() -> bool:
+    """Projection mode: large type, high contrast, collapsed sidebar (``?mode=projection``)."""
+    return st.query_params.get("mode") == "projection"
+
+
+def apply_page_style() -> None:
+    """CSS for normal and projection mode."""
+    css = """
+    <style>
+    .block-container {padding-top: 1.2rem;}
+    .dt-legend table {border-collapse: collapse; font-size: 0.9rem;}
+    .dt-legend td {padding: 2px 6px;}
+    .dt-swatch {display:inline-block; width:1.1em; height:1.1em; border:1px solid #555;}
+    .dt-source {color:#444; font-size:0.8rem;}
+    </style>
+    """
+    if projection_mode():
+        css += """
+        <style>
+        html, body, [class*="css"], .stMarkdown p, .stMarkdown li {font-size: 1.45rem !important;}
+        h1 {font-size: 2.6rem !important;} h2, h3 {font-size: 2rem !important;}
+        .dt-legend table {font-size: 1.5rem;}
+        .dt-source {font-size: 1.1rem; color:#000;}
+        section[data-testid="stSidebar"] {display: none;}
+        header[data-testid="stHeader"] {display: none;}
+        .block-container {padding-top: 0.6rem; max-width: 100%;}
+        </style>
+        """
+    st.markdown(css, unsafe_allow_html=True)
+
+
+def level_label(level: str) -> str:
+    return LEVEL_LABELS[level]
+
+
+def escape(text: object) -> str:
+    """HTML-escape any text that comes from data or users."""
+    return html.escape("" if text is None else str(text))
+
+
+def sources_footer() -> None:
+    """Provenance of what is shown, with vintages and licences."""
+    manifest = geography().manifest
+    parts = [
+        f"{escape(s['attribution'])} — {escape(s['name'])} {escape(s['version'])} "
+        f"({escape(s['licence'])})"
+        for s in manifest["sources"]
+    ]
+    st.markdown(
+        f"<div class='dt-source'>Sources : {' · '.join(parts)}. COG {manifest['cog']}, "
+        f"{escape(manifest['population']['definition'])}.</div>",
+        unsafe_allow_html=True,
+    )

@@ -1,0 +1,177 @@
+"""Choropleth maps drawn by plotly from static GeoJSON files (geometry sent once)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from territorial.classify import Classification
+from territorial.mapdata import bounds, fit_view, write_geojson
+from ui.common import escape, geography
+
+# ColorBrewer palettes, colour-blind safe.
+SEQUENTIAL = {
+    3: ["#ffeda0", "#feb24c", "#f03b20"],
+    4: ["#ffffb2", "#fecc5c", "#fd8d3c", "#e31a1c"],
+    5: ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"],
+    6: ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"],
+    7: ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"],
+}
+BLUES = {
+    3: ["#deebf7", "#9ecae1", "#3182bd"],
+    4: ["#eff3ff", "#bdd7e7", "#6baed6", "#2171b5"],
+    5: ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"],
+    6: ["#eff3ff", "#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c"],
+    7: ["#eff3ff", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#084594"],
+}
+DIVERGING = {
+    3: ["#5e3c99", "#f7f7f7", "#e66101"],
+    4: ["#5e3c99", "#b2abd2", "#fdb863", "#e66101"],
+    5: ["#5e3c99", "#b2abd2", "#f7f7f7", "#fdb863", "#e66101"],
+    6: ["#542788", "#998ec3", "#d8daeb", "#fee0b6", "#f1a340", "#b35806"],
+    7: ["#542788", "#998ec3", "#d8daeb", "#f7f7f7", "#fee0b6", "#f1a340", "#b35806"],
+}
+MISSING_COLOUR = "#d9d9d9"
+
+
+def palette(k: int, kind: str = "sequentiel") -> list[str]:
+    """Colours for ``k`` classes: sequential (fragility), blue (neutral) or diverging."""
+    table = {"sequentiel": SEQUENTIAL, "bleu": BLUES, "divergent": DIVERGING}[kind]
+    if k <= 2:
+        return table[3][-k:] if k else []
+    return table[min(k, 7)]
+
+
+def static_url(path) -> str:
+    return f"app/static/geo/{path.name}"
+
+
+def choropleth(
+    level: str,
+    scope: str,
+    frame: pd.DataFrame,
+    classification: Classification,
+    colours: list[str],
+    hover: pd.Series,
+    selected: str | None = None,
+    height: int = 620,
+    width_px: int = 900,
+) -> go.Figure:
+    """Figure with one trace of classes; the GeoJSON is referenced by URL, never embedded.
+
+    ``frame`` has ``code`` aligned with ``classification.classes`` and ``hover``.
+    """
+    geo = geography()
+    url = static_url(write_geojson(geo, level, scope))
+    classes = classification.classes.to_numpy()
+    k = max(classification.k, 1)
+    z = np.where(classes < 0, -1, classes).astype(float)
+    scale = _discrete_scale(colours, k)
+    fig = go.Figure(
+        go.Choroplethmap(
+            geojson=url,
+            featureidkey="id",
+            locations=frame["code"].to_numpy(),
+            z=z,
+            zmin=-1,
+            zmax=k - 1,
+            colorscale=scale,
+            showscale=False,
+            marker_line_width=0.3 if level == "commune" else 0.6,
+            marker_line_color="#ffffff",
+            hovertext=hover.to_numpy(),
+            hoverinfo="text",
+        )
+    )
+    _add_outline(fig, level, scope, selected)
+    centre, zoom = fit_view(bounds(geo, level, scope, selected), width_px, height)
+    fig.update_layout(
+        map={"style": "white-bg", "center": centre, "zoom": zoom},
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        height=height,
+        uirevision=f"{level}-{scope}-{selected}",
+        clickmode="event+select",
+    )
+    return fig
+
+
+def _discrete_scale(colours: list[str], k: int) -> list[list]:
+    """Colour scale mapping z=-1 to grey and class i to colours[i]."""
+    steps = [MISSING_COLOUR, *colours[:k]]
+    n = len(steps)
+    scale = []
+    for i, colour in enumerate(steps):
+        scale += [[i / n, colour], [(i + 1) / n, colour]]
+    return scale
+
+
+def _add_outline(fig: go.Figure, level: str, scope: str, selected: str | None) -> None:
+    """Région borders drawn from our own data (no basemap needed), and the selection."""
+    geo = geography()
+    layers = []
+    if level != "region":
+        region_url = static_url(write_geojson(geo, "region", "france"))
+        layers.append(
+            {"source": region_url, "type": "line", "color": "#222222", "line": {"width": 1.4}}
+        )
+    if selected is not None:
+        table = geo.table(level, scope)
+        shape = table.loc[table["code"] == selected, "geometry"]
+        if len(shape) and shape.iloc[0] is not None:
+            layers.append(
+                {
+                    "source": shape.iloc[0].__geo_interface__,
+                    "type": "line",
+                    "color": "#00e5ff",
+                    "line": {"width": 4},
+                }
+            )
+    fig.update_layout(map_layers=layers)
+
+
+def legend_html(classification: Classification, colours: list[str], unit: str, fmt) -> str:
+    """Legend with each class's range and count, plus missing values."""
+    rows = []
+    for (low, high), count, colour in zip(
+        classification.ranges(), classification.counts, colours, strict=False
+    ):
+        rows.append(
+            f"<tr><td><span class='dt-swatch' style='background:{colour}'></span></td>"
+            f"<td>{escape(fmt(low))} – {escape(fmt(high))} {escape(unit)}</td>"
+            f"<td style='text-align:right'>{count}</td></tr>"
+        )
+    missing = int((classification.classes < 0).sum())
+    if missing:
+        rows.append(
+            f"<tr><td><span class='dt-swatch' style='background:{MISSING_COLOUR}'></span></td>"
+            f"<td>Donnée manquante</td><td style='text-align:right'>{missing}</td></tr>"
+        )
+    header = "<tr><td></td><td><b>Classe</b></td><td><b>Territoires</b></td></tr>"
+    return f"<div class='dt-legend'><table>{header}{''.join(rows)}</table></div>"
+
+
+def selected_code(event) -> str | None:
+    """Code of the clicked territory in a ``st.plotly_chart`` selection event."""
+    try:
+        points = event.selection.points
+    except AttributeError:
+        return None
+    for point in points:
+        code = point.get("location") or point.get("properties", {}).get("code")
+        if code:
+            return str(code)
+    return None
+
+
+def show_map(fig: go.Figure, key: str):
+    """Render a map; clicking a territory returns its selection event."""
+    return st.plotly_chart(
+        fig,
+        key=key,
+        on_select="rerun",
+        selection_mode="points",
+        config={"displaylogo": False, "scrollZoom": True},
+        width="stretch",
+    )
