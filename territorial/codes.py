@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
+
 __all__ = [
     "normalise_commune_code",
     "normalise_departement_code",
     "normalise_region_code",
     "normalise_siren",
     "clean_cell",
+    "clean_series",
+    "normalise_series",
 ]
 
 _EXCEL_WRAPPED = re.compile(r'^="?(.*?)"?$')
@@ -68,3 +72,31 @@ def normalise_siren(value: object) -> str:
     """SIREN on nine digits, spaces removed."""
     text = clean_cell(value).replace(" ", "").replace("\u00a0", "")
     return text.zfill(9) if text.isdigit() and 7 <= len(text) < 9 else text
+
+
+def clean_series(values: pd.Series) -> pd.Series:
+    """Vectorised :func:`clean_cell`."""
+    text = values.astype(str).str.strip().str.strip("\ufeff")
+    wrapped = text.str.match(r'^="?.*"?$')
+    text = text.where(~wrapped, text.str.replace(r'^="?(.*?)"?$', r"\1", regex=True).str.strip())
+    text = text.str.strip("'\"").str.strip()
+    return text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+
+
+def normalise_series(values: pd.Series, level: str) -> pd.Series:
+    """Vectorised normalisation of codes of a level (``commune``, ``epci``…).
+
+    >>> normalise_series(pd.Series(["1001", "2a004", " 200046977 "]), "commune").tolist()
+    ['01001', '2A004', '200046977']
+    """
+    text = clean_series(values)
+    if level == "commune":
+        text = text.str.upper().str.replace(" ", "", regex=False)
+        return text.where(~text.str.fullmatch(r"\d{4}"), "0" + text)
+    if level == "epci":
+        text = text.str.replace(r"[\s\u00a0]", "", regex=True)
+        return text.where(~text.str.fullmatch(r"\d{7,8}"), text.str.zfill(9))
+    if level in {"departement", "region"}:
+        text = text.str.upper().str.replace(" ", "", regex=False)
+        return text.where(~text.str.fullmatch(r"\d"), "0" + text)
+    return text

@@ -17,9 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-from territorial.codes import normalise_commune_code, normalise_departement_code, normalise_siren
+from territorial.codes import (
+    normalise_commune_code,
+    normalise_departement_code,
+    normalise_series,
+    normalise_siren,
+)
 from territorial.perimeters import PerimeterSet, dissolve_perimeters
 from territorial.search import SearchIndex
 
@@ -214,6 +220,19 @@ class Geography:
         if siren in self._siren_to_commune.index:
             return Resolution(given, self._siren_to_commune[siren], "exact")
         return Resolution(given, None, None)
+
+    def resolve_communes(self, values: pd.Series) -> pd.DataFrame:
+        """Vectorised :meth:`resolve_commune`: columns ``code`` (None if unknown) and ``how``."""
+        given = values.astype(str).str.strip()
+        code = normalise_series(values, "commune")
+        exact = pd.Series(self._commune_codes.get_indexer(code) >= 0, index=values.index)
+        alias = code.map(self._alias["code"])
+        nature = code.map(self._alias["nature"])
+        siren = code.map(self._siren_to_commune)
+        resolved = code.where(exact, alias.where(alias.notna(), siren))
+        how = pd.Series(np.where(code == given, "exact", "zero"), index=values.index)
+        how = how.where(exact, nature.where(alias.notna(), "exact"))
+        return pd.DataFrame({"code": resolved, "how": how.where(resolved.notna())})
 
     def commune_from_siren(self, siren: object) -> str | None:
         """Commune INSEE code from its SIREN (as used in the CRTE files for ``COM`` rows)."""

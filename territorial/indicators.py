@@ -1,0 +1,287 @@
+"""The indicator catalogue and the aggregation of indicators from one level to coarser ones.
+
+Every indicator is computed from additive *components* (counts, numerators, denominators,
+weighted sums) kept at each level, so a rate is always the ratio of summed quantities and
+never an average of rates.
+
+Examples
+--------
+>>> catalogue = load_catalogue()
+>>> catalogue["densite"].rule
+'ratio'
+>>> import pandas as pd
+>>> components = pd.DataFrame(
+...     {"population": [100.0, 300.0], "superficie_km2": [10.0, 10.0]}, index=["a", "b"]
+... )
+>>> float(catalogue["densite"].compute(components.sum().to_frame().T).iloc[0])
+20.0
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "CATALOGUE_PATH",
+    "INDICATOR_DIR",
+    "POLARITIES",
+    "RULES",
+    "Catalogue",
+    "Indicator",
+    "aggregate_components",
+    "indicator_values",
+    "load_catalogue",
+    "parent_mapping",
+]
+
+INDICATOR_DIR = Path(__file__).resolve().parent.parent / "data" / "indicators"
+CATALOGUE_PATH = INDICATOR_DIR / "catalogue.toml"
+RULES = {
+    "somme": "somme",
+    "ratio": "ratio de deux sommes",
+    "part": "part (ratio de deux sommes, en %)",
+    "moyenne_ponderee": "moyenne pondérée",
+    "min": "minimum",
+    "max": "maximum",
+}
+POLARITIES = {
+    "fragile_si_haut": "une valeur haute signale une fragilité",
+    "fragile_si_bas": "une valeur basse signale une fragilité",
+    "neutre": "ni haut ni bas n'est une fragilité",
+}
+_ATTRIBUTES = {
+    "libelle": "label",
+    "definition": "definition",
+    "unite": "unit",
+    "theme": "theme",
+    "polarite": "polarity",
+    "regle": "rule",
+    "numerateur": "numerator",
+    "denominateur": "denominator",
+    "poids": "weight",
+    "composante": "component",
+    "echelle": "scale",
+    "decimales": "decimals",
+    "source": "source",
+    "millesime": "vintage",
+    "licence": "licence",
+    "methode": "method",
+}
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator of the catalogue (see ``data/indicators/catalogue.toml``)."""
+
+    id: str
+    label: str
+    unit: str
+    theme: str
+    polarity: str
+    rule: str
+    definition: str = ""
+    numerator: str | None = None
+    denominator: str | None = None
+    weight: str | None = None
+    component: str | None = None
+    scale: float = 1.0
+    decimals: int = 1
+    source: str = ""
+    vintage: str = ""
+    licence: str = ""
+    method: str = ""
+    origin: str = "catalogue"  # or the name of a user table
+
+    def __post_init__(self):
+        if self.rule not in RULES:
+            raise ValueError(f"Règle d'agrégation inconnue pour {self.id} : « {self.rule} »")
+        if self.polarity not in POLARITIES:
+            raise ValueError(f"Polarité inconnue pour {self.id} : « {self.polarity} »")
+        if self.rule in {"ratio", "part"} and not (self.numerator and self.denominator):
+            raise ValueError(
+                f"{self.id} : une règle {self.rule} demande numérateur et dénominateur"
+            )
+        if self.rule == "moyenne_ponderee" and not self.weight:
+            raise ValueError(f"{self.id} : une moyenne pondérée demande un poids")
+
+    @property
+    def components(self) -> list[str]:
+        """Additive columns this indicator needs at every level."""
+        if self.rule in {"ratio", "part"}:
+            return [self.numerator, self.denominator]
+        if self.rule == "moyenne_ponderee":
+            return [f"{self.id}__somme_ponderee", f"{self.id}__poids"]
+        if self.rule in {"min", "max"}:
+            return [f"{self.id}__{self.rule}"]
+        return [self.id]
+
+    def commune_components(
+        self, values: pd.Series, weights: pd.Series | None = None
+    ) -> pd.DataFrame:
+        """Components at the finest level from the indicator's own values.
+
+        Only for rules whose components are derived from the value itself (sum, weighted
+        mean, min, max); ratio components are given directly by the source.
+        """
+        if self.rule == "moyenne_ponderee":
+            present = values.notna() & weights.notna()
+            return pd.DataFrame(
+                {
+                    f"{self.id}__somme_ponderee": (values * weights).where(present),
+                    f"{self.id}__poids": weights.where(present),
+                }
+            )
+        if self.rule in {"min", "max"}:
+            return pd.DataFrame({f"{self.id}__{self.rule}": values})
+        return pd.DataFrame({self.id: values})
+
+    def compute(self, components: pd.DataFrame) -> pd.Series:
+        """Indicator values from components at any level."""
+        if self.rule in {"ratio", "part"}:
+            denominator = components[self.denominator].astype(float)
+            value = components[self.numerator] / denominator.where(denominator != 0)
+            return (value * self.scale).rename(self.id)
+        if self.rule == "moyenne_ponderee":
+            total = components[f"{self.id}__poids"].astype(float)
+            value = components[f"{self.id}__somme_ponderee"] / total.where(total != 0)
+            return value.rename(self.id)
+        return components[self.components[0]].astype(float).rename(self.id)
+
+    @property
+    def rule_label(self) -> str:
+        label = RULES[self.rule]
+        if self.rule == "moyenne_ponderee":
+            return f"{label} par {self.weight}"
+        return label
+
+
+@dataclass
+class Catalogue:
+    """Indicators by id, in catalogue order."""
+
+    indicators: dict[str, Indicator] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> Indicator:
+        return self.indicators[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.indicators
+
+    def __iter__(self):
+        return iter(self.indicators.values())
+
+    def __len__(self) -> int:
+        return len(self.indicators)
+
+    def with_indicators(self, extra: list[Indicator]) -> Catalogue:
+        """A new catalogue with user indicators appended (ids must not clash)."""
+        merged = dict(self.indicators)
+        for indicator in extra:
+            merged[indicator.id] = indicator
+        return Catalogue(merged)
+
+    def themes(self) -> dict[str, list[Indicator]]:
+        """Indicators grouped by theme, for pickers."""
+        grouped: dict[str, list[Indicator]] = {}
+        for indicator in self:
+            grouped.setdefault(indicator.theme, []).append(indicator)
+        return grouped
+
+    def components(self) -> list[str]:
+        """Every additive component needed by the catalogue, without duplicates."""
+        return list(dict.fromkeys(c for i in self for c in i.components))
+
+    def to_records(self) -> list[dict]:
+        """JSON-ready description of every indicator (French keys, as in the TOML file)."""
+        reverse = {v: k for k, v in _ATTRIBUTES.items()}
+        return [
+            {
+                "id": i.id,
+                **{reverse[k]: getattr(i, k) for k in reverse if getattr(i, k) is not None},
+            }
+            for i in self
+        ]
+
+
+def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
+    """Read the catalogue file."""
+    entries = tomllib.loads(Path(path).read_text(encoding="utf-8"))["indicateur"]
+    indicators = {}
+    for entry in entries:
+        kwargs = {_ATTRIBUTES[k]: v for k, v in entry.items() if k in _ATTRIBUTES}
+        indicators[entry["id"]] = Indicator(id=entry["id"], **kwargs)
+    return Catalogue(indicators)
+
+
+def parent_mapping(
+    hierarchy: pd.DataFrame, child: str, parent: str, weights: pd.Series
+) -> pd.DataFrame:
+    """Map each ``child`` unit to one ``parent`` unit.
+
+    Communes map exactly. A coarser unit whose communes span several parents (an EPCI on
+    two départements, say) goes to the parent holding most of its population, and is
+    listed with ``a_cheval=True``: its values are never split.
+
+    Returns a frame indexed by child code with columns ``parent`` and ``a_cheval``.
+    """
+    if child == "commune":
+        frame = pd.DataFrame({"parent": hierarchy[parent]})
+        frame["a_cheval"] = False
+        return frame
+    pairs = hierarchy[[child, parent]].assign(w=weights.reindex(hierarchy.index).fillna(0))
+    grouped = pairs.groupby([child, parent])["w"].sum().reset_index()
+    grouped = grouped.sort_values([child, "w", parent], ascending=[True, False, True])
+    chosen = grouped.drop_duplicates(child).set_index(child)[parent]
+    spread = grouped.groupby(child)[parent].nunique()
+    return pd.DataFrame({"parent": chosen, "a_cheval": spread.reindex(chosen.index) > 1})
+
+
+def aggregate_components(
+    components: pd.DataFrame, mapping: pd.Series, catalogue: Catalogue
+) -> pd.DataFrame:
+    """Aggregate component columns from child units to parents.
+
+    Additive components are summed (a parent with no member value stays missing, never
+    zero); ``__min`` / ``__max`` components take the min / max. Two bookkeeping columns are
+    added: ``n_membres`` and, per component, the number of members with a value
+    (``<component>__n``).
+    """
+    parents = mapping.reindex(components.index)
+    known = parents.notna().to_numpy()
+    frame = components[known]
+    groups = frame.groupby(parents[known].to_numpy())
+    counted = [c for c in frame.columns if c.endswith("__n") or c == "n_membres"]
+    minima = [c for c in frame.columns if c.endswith("__min")]
+    maxima = [c for c in frame.columns if c.endswith("__max")]
+    additive = [c for c in frame.columns if c not in {*counted, *minima, *maxima}]
+    parts = [groups[additive].sum(min_count=1)]
+    new_counts = [c for c in additive if f"{c}__n" not in frame.columns]
+    if new_counts:
+        parts.append(groups[new_counts].count().add_suffix("__n"))
+    if counted:
+        parts.append(groups[counted].sum(min_count=1))
+    if minima:
+        parts.append(groups[minima].min())
+    if maxima:
+        parts.append(groups[maxima].max())
+    if "n_membres" not in frame.columns:
+        parts.append(groups.size().rename("n_membres").to_frame())
+    out = pd.concat(parts, axis=1)
+    out.index.name = "code"
+    return out.sort_index()
+
+
+def indicator_values(components: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """Every catalogue indicator computed from components (missing where a component is)."""
+    values = {}
+    for indicator in catalogue:
+        try:
+            values[indicator.id] = indicator.compute(components)
+        except KeyError:
+            values[indicator.id] = pd.Series(np.nan, index=components.index)
+    return pd.DataFrame(values, index=components.index)

@@ -1,0 +1,442 @@
+"""Join a user's indicator table to the territories, with a complete report.
+
+The key column and its level are detected (commune INSEE code, EPCI SIREN, perimeter id,
+département or région code; names only as a last resort, and reported as such), codes are
+normalised with the core's rules, and every row that does not join is listed with why.
+
+Examples
+--------
+>>> from territorial import load_geography
+>>> from territorial.tables import read_table
+>>> raw = read_table(b"code;valeur\\n1001;12\\n75108;3\\n99999;1\\n", "exemple.csv")
+>>> result = join_table(raw, load_geography())
+>>> result.report.level, result.report.matched, len(result.report.unmatched)
+('commune', 2, 1)
+>>> [r["code"] for r in result.report.remapped]
+['01001', '75056']
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from territorial.codes import normalise_series
+from territorial.formatting import format_number
+from territorial.geography import LEVEL_LABELS, Geography
+from territorial.indicators import Indicator
+from territorial.search import fold
+from territorial.store import UserIndicators
+from territorial.tables import RawTable, TableError, parse_numbers
+
+__all__ = ["JoinReport", "JoinResult", "KeyGuess", "detect_key", "join_table", "to_user_indicators"]
+
+KEY_LEVELS = ("commune", "epci", "perimetre", "departement", "region")
+_HINTS = {
+    "commune": r"(codgeo|insee|code_?com|^com$|depcom|code_?commune|cog)",
+    "epci": r"(siren|epci|groupement|interco)",
+    "perimetre": r"(perim|crte|projet|pays|pet?r)",
+    "departement": r"(^dep|depart|dpt)",
+    "region": r"(^reg|region)",
+}
+_RATE_WORDS = r"(taux|part|pourcent|%|pct|ratio|moyen|median|médian|indice|densit|age|âge|revenu)"
+_SAMPLE = 500
+
+
+@dataclass
+class KeyGuess:
+    """A candidate key column: its level, kind (``code`` or ``nom``) and match share."""
+
+    column: str
+    level: str
+    kind: str
+    share: float
+
+
+@dataclass
+class JoinReport:
+    """Everything the user must know about a join, in numbers and in French."""
+
+    source_name: str
+    rows_read: int
+    key_column: str
+    level: str
+    key_kind: str
+    matched: int = 0
+    unmatched: list[dict] = field(default_factory=list)
+    remapped: list[dict] = field(default_factory=list)
+    duplicates_identical: int = 0
+    duplicates_conflicting: list[dict] = field(default_factory=list)
+    out_of_scope: list[dict] = field(default_factory=list)
+    columns: dict[str, dict] = field(default_factory=dict)
+    ignored_columns: list[str] = field(default_factory=list)
+    coverage: dict[str, dict] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """True when every row joined and no value was lost."""
+        return not (self.unmatched or self.duplicates_conflicting)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "complete": self.complete}
+
+    def summary_fr(self) -> list[str]:
+        """The report in plain French, one sentence per fact."""
+        level = LEVEL_LABELS[self.level].lower()
+        kind = "codes" if self.key_kind == "code" else "NOMS (dernier recours, à vérifier)"
+        lines = [
+            f"{self.rows_read} lignes lues dans « {self.source_name} » ; clé : colonne "
+            f"« {self.key_column} » ({kind} de {level}).",
+            f"{self.matched} lignes rattachées à un territoire.",
+        ]
+        if self.remapped:
+            lines.append(
+                f"{len(self.remapped)} codes remplacés par le code actuel "
+                "(zéro initial, arrondissement, commune déléguée ou ancien code)."
+            )
+        if self.unmatched:
+            reasons = pd.Series([u["raison"] for u in self.unmatched]).value_counts()
+            detail = " ; ".join(f"{n} : {reason}" for reason, n in reasons.items())
+            lines.append(f"{len(self.unmatched)} lignes non rattachées — {detail}.")
+        if self.duplicates_identical:
+            lines.append(
+                f"{self.duplicates_identical} lignes en double identiques, comptées une fois."
+            )
+        if self.duplicates_conflicting:
+            lines.append(
+                f"{len(self.duplicates_conflicting)} territoires en double avec des valeurs "
+                "différentes : écartés, faute de savoir quelle valeur garder."
+            )
+        if self.out_of_scope:
+            lines.append(
+                f"{len(self.out_of_scope)} territoires hors de France métropolitaine : gardés, "
+                "visibles avec le périmètre d'étude « France entière »."
+            )
+        for column, info in self.columns.items():
+            missing = info["secret"] + info["vide"] + info["invalide"]
+            if missing:
+                lines.append(
+                    f"Colonne « {column} » : {info['secret']} valeurs secrètes, {info['vide']} vides"
+                    f" et {info['invalide']} non numériques, traitées comme manquantes."
+                )
+        for lvl, cov in self.coverage.items():
+            lines.append(
+                f"Couverture {LEVEL_LABELS.get(lvl, lvl).lower()} : "
+                f"{format_number(100 * cov['part_population'], 1)} % de la population."
+            )
+        if not self.complete:
+            lines.append("Le tableau n'est PAS complet : voir les lignes non rattachées ci-dessus.")
+        return lines
+
+
+@dataclass
+class JoinResult:
+    """Parsed numeric values indexed by unit code, and the report."""
+
+    values: pd.DataFrame
+    report: JoinReport
+
+
+# --------------------------------------------------------------------------- key detection
+def _level_codes(geo: Geography, level: str) -> pd.Index:
+    return pd.Index(geo.table(level, "france")["code"])
+
+
+def normalise_codes(geo: Geography, level: str, values: pd.Series) -> pd.DataFrame:
+    """Current codes (None when unknown) and the rule applied, for a column of codes."""
+    if level == "commune":
+        return geo.resolve_communes(values)
+    code = normalise_series(values, level)
+    known = pd.Series(_level_codes(geo, level).get_indexer(code) >= 0, index=values.index)
+    how = pd.Series(
+        np.where(code == values.astype(str).str.strip(), "exact", "zero"), index=values.index
+    )
+    return pd.DataFrame({"code": code.where(known), "how": how.where(known)})
+
+
+def _share(geo: Geography, level: str, values: pd.Series) -> float:
+    sample = values[values.str.strip() != ""].drop_duplicates().head(_SAMPLE)
+    if sample.empty:
+        return 0.0
+    return float(normalise_codes(geo, level, sample)["code"].notna().mean())
+
+
+def _name_index(geo: Geography, level: str) -> pd.Series:
+    names = geo.table(level, "france")[["code", "nom"]]
+    return names.assign(folded=names["nom"].map(fold)).groupby("folded")["code"].agg(list)
+
+
+def _looks_like_measures(values: pd.Series) -> bool:
+    """True for columns of decimal numbers, which cannot be territory codes."""
+    sample = values.head(200)
+    return bool(sample.str.contains(r"\d[.,]\d*[1-9]", regex=True).mean() > 0.5)
+
+
+def detect_key(raw: RawTable, geo: Geography) -> list[KeyGuess]:
+    """Candidate key columns, best first. Codes beat names; a header hint breaks ties."""
+    guesses = []
+    frame = raw.frame
+    for position, column in enumerate(frame.columns):
+        values = frame[column].astype(str)
+        if _looks_like_measures(values):
+            continue
+        uniqueness = values.nunique() / max(len(values), 1)
+        for level in KEY_LEVELS:
+            share = _share(geo, level, values)
+            if share > 0:
+                hint = bool(re.search(_HINTS[level], fold(column).replace(" ", "_")))
+                score = share + 0.25 * hint + 0.1 * uniqueness + (0.05 if position == 0 else 0)
+                if level in {"departement", "region"} and not hint:
+                    score -= 0.4  # small numbers look like these codes: ask for a header hint
+                guesses.append((score, KeyGuess(column, level, "code", share)))
+    if not any(g.share >= 0.5 for _, g in guesses):
+        for column in frame.columns:
+            folded = frame[column].astype(str).map(fold).head(_SAMPLE)
+            for level in KEY_LEVELS:
+                index = _name_index(geo, level)
+                share = float(folded.isin(index.index).mean()) if len(folded) else 0.0
+                if share > 0:
+                    guesses.append((share - 0.5, KeyGuess(column, level, "nom", share)))
+    order = {lvl: i for i, lvl in enumerate(KEY_LEVELS)}
+    guesses.sort(key=lambda item: (-item[0], order[item[1].level]))
+    return [guess for _, guess in guesses]
+
+
+# --------------------------------------------------------------------------- join
+def join_table(
+    raw: RawTable,
+    geo: Geography,
+    key: str | None = None,
+    level: str | None = None,
+    scope: str = "metropole",
+    kind: str | None = None,
+) -> JoinResult:
+    """Join a raw table to the territories of a level.
+
+    Raises
+    ------
+    TableError
+        When no key column can be found, the chosen key does not exist, or no row joins.
+    """
+    frame = raw.frame
+    if frame.empty:
+        raise TableError(f"Le fichier « {raw.source_name} » ne contient aucune ligne de données.")
+    if key is not None and key not in frame.columns:
+        raise TableError(
+            f"La colonne « {key} » n'existe pas. Colonnes du fichier : "
+            + ", ".join(f"« {c} »" for c in frame.columns)
+        )
+    guess = _choose_key(raw, geo, key, level, kind)
+    report = JoinReport(raw.source_name, len(frame), guess.column, guess.level, guess.kind)
+    if guess.kind == "nom":
+        report.notes.append(
+            "Rattachement par les NOMS : les homonymes sont écartés ; préférez une colonne de codes."
+        )
+    codes = _resolve_keys(frame[guess.column], geo, guess, report)
+    values = _parse_values(frame, [c for c in frame.columns if c != guess.column], report)
+    numeric = list(values.columns)
+    report.ignored_columns = [c for c in frame.columns if c not in numeric and c != guess.column]
+    values["_code"] = codes
+    values = values.dropna(subset=["_code"])
+    values = _deduplicate(values, report)
+    report.matched = int(codes.notna().sum())
+    _report_scope(values.index, geo, guess.level, scope, report)
+    if report.matched == 0:
+        raise TableError(
+            f"Aucune ligne de « {raw.source_name} » ne correspond à un territoire connu "
+            f"(colonne « {guess.column} », {LEVEL_LABELS[guess.level].lower()}). "
+            "Vérifiez la colonne clé ou choisissez-la vous-même."
+        )
+    if not numeric:
+        raise TableError(
+            f"« {raw.source_name} » n'a aucune colonne numérique à cartographier "
+            f"en dehors de la clé « {guess.column} »."
+        )
+    report.coverage = _coverage(values, geo, guess.level)
+    return JoinResult(values, report)
+
+
+def _choose_key(raw: RawTable, geo: Geography, key, level, kind) -> KeyGuess:
+    if key is not None and level is not None:
+        values = raw.frame[key].astype(str)
+        share = _share(geo, level, values)
+        return KeyGuess(key, level, kind or ("code" if share > 0 else "nom"), share)
+    guesses = [
+        g
+        for g in detect_key(raw, geo)
+        if (key is None or g.column == key) and (level is None or g.level == level)
+    ]
+    if not guesses:
+        columns = ", ".join(f"« {c} »" for c in raw.frame.columns)
+        raise TableError(
+            f"Aucune colonne de « {raw.source_name} » ne contient des codes de territoire "
+            f"reconnus (code commune INSEE, SIREN d'EPCI, code de département ou de région). "
+            f"Colonnes lues : {columns}."
+        )
+    return guesses[0]
+
+
+def _resolve_keys(
+    column: pd.Series, geo: Geography, guess: KeyGuess, report: JoinReport
+) -> pd.Series:
+    text = column.astype(str).str.strip()
+    empty = text == ""
+    if guess.kind == "nom":
+        names = _name_index(geo, guess.level)
+        found = text.map(fold).map(names)
+        n_found = found.map(lambda f: len(f) if isinstance(f, list) else 0)
+        codes = found.where(n_found == 1).map(lambda f: f[0] if isinstance(f, list) else None)
+        reasons = pd.Series(
+            np.where(n_found > 1, "nom ambigu (plusieurs territoires)", "nom inconnu"),
+            index=text.index,
+        )
+    else:
+        resolved = normalise_codes(geo, guess.level, text)
+        codes = resolved["code"]
+        reasons = pd.Series("code inconnu", index=text.index)
+        changed = codes.notna() & ~resolved["how"].isin(["exact"])
+        report.remapped = [
+            {
+                "ligne": int(row),
+                "valeur": text[row],
+                "code": codes[row],
+                "regle": resolved.at[row, "how"],
+            }
+            for row in text.index[changed]
+        ]
+    reasons = reasons.where(~empty, "clé vide")
+    report.unmatched = [
+        {"ligne": int(row), "valeur": text[row], "raison": reasons[row]}
+        for row in text.index[codes.isna()]
+    ]
+    return codes.where(~empty)
+
+
+def _parse_values(frame: pd.DataFrame, columns: list[str], report: JoinReport) -> pd.DataFrame:
+    """Numeric columns (at least 80 % of their filled, non-secret cells are numbers)."""
+    parsed = {}
+    for column in columns:
+        values, numbers = parse_numbers(frame[column])
+        filled = numbers.n_numeric + numbers.n_invalid
+        if numbers.n_numeric == 0 or numbers.n_numeric < 0.8 * filled:
+            continue
+        parsed[column] = values
+        report.columns[column] = {
+            "numeriques": numbers.n_numeric,
+            "secret": numbers.n_secret,
+            "vide": numbers.n_empty,
+            "invalide": numbers.n_invalid,
+            "exemples_invalides": numbers.invalid_examples,
+        }
+    return pd.DataFrame(parsed, index=frame.index)
+
+
+def _deduplicate(values: pd.DataFrame, report: JoinReport) -> pd.DataFrame:
+    """Identical duplicates count once; duplicates with different values are dropped."""
+    columns = [c for c in values.columns if c != "_code"]
+    duplicated = values[values["_code"].duplicated(keep=False)]
+    if not duplicated.empty:
+        distinct = duplicated.drop_duplicates().groupby("_code").size()
+        conflicting = distinct.index[distinct > 1]
+        report.duplicates_identical = int(len(duplicated) - len(duplicated["_code"].unique()))
+        clash = duplicated[duplicated["_code"].isin(conflicting)]
+        report.duplicates_identical -= int(len(clash) - len(conflicting))
+        for code, rows in clash.groupby("_code").groups.items():
+            report.duplicates_conflicting.append({"code": code, "lignes": [int(r) for r in rows]})
+            report.unmatched += [
+                {
+                    "ligne": int(r),
+                    "valeur": code,
+                    "raison": "clé en double avec des valeurs différentes",
+                }
+                for r in rows
+            ]
+        values = values[~values["_code"].isin(conflicting)]
+    kept = values.drop_duplicates("_code")
+    return kept.set_index("_code").rename_axis("code")[columns]
+
+
+def _report_scope(
+    codes: pd.Index, geo: Geography, level: str, scope: str, report: JoinReport
+) -> None:
+    if scope != "metropole":
+        return
+    table = geo.table(level, "france").set_index("code")
+    overseas = table["outre_mer"].reindex(codes).fillna(False).astype(bool)
+    report.out_of_scope = [{"code": c, "raison": "outre-mer"} for c in codes[overseas.to_numpy()]]
+
+
+def _coverage(values: pd.DataFrame, geo: Geography, level: str) -> dict[str, dict]:
+    """Share of the (metropolitan) population covered by the table, at its level."""
+    table = geo.table(level, "metropole").set_index("code")
+    covered = table.index.isin(values.index)
+    population = table["population"].fillna(0)
+    return {
+        level: {
+            "territoires": int(covered.sum()),
+            "sur": len(table),
+            "part_population": float(population[covered].sum() / population.sum()),
+        }
+    }
+
+
+# --------------------------------------------------------------------------- indicators
+def default_rule(column: str) -> str:
+    """Sum for counts; population-weighted mean for rates, shares, means and medians.
+
+    >>> default_rule("Taux de pauvreté"), default_rule("Nombre d'associations")
+    ('moyenne_ponderee', 'somme')
+    """
+    return "moyenne_ponderee" if re.search(_RATE_WORDS, column.lower()) else "somme"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", fold(text)).strip("_") or "colonne"
+
+
+def to_user_indicators(
+    result: JoinResult,
+    name: str,
+    population: pd.Series,
+    rules: dict[str, str] | None = None,
+    units: dict[str, str] | None = None,
+    polarities: dict[str, str] | None = None,
+) -> UserIndicators:
+    """Turn a joined table into indicators with components, ready for the store.
+
+    ``population`` (by unit code at the table's level) weights the weighted means.
+    """
+    rules, units, polarities = rules or {}, units or {}, polarities or {}
+    prefix = f"u_{_slug(name)}"
+    indicators, frames = [], []
+    for column in result.values.columns:
+        rule = rules.get(column) or default_rule(column)
+        weight = "population" if rule == "moyenne_ponderee" else None
+        indicator = Indicator(
+            id=f"{prefix}__{_slug(column)}",
+            label=column,
+            unit=units.get(column, ""),
+            theme=f"Mes données : {name}",
+            polarity=polarities.get(column, "neutre"),
+            rule=rule,
+            weight=weight,
+            decimals=2,
+            source=f"Tableau importé « {result.report.source_name} »",
+            vintage="non précisé",
+            licence="fourni par l'utilisateur",
+            method=f"Colonne « {column} », agrégée par {rule.replace('_', ' ')}.",
+            origin=name,
+        )
+        values = result.values[column]
+        weights = population.reindex(values.index).astype(float) if weight else None
+        frames.append(indicator.commune_components(values.astype(float), weights))
+        indicators.append(indicator)
+    components = pd.concat(frames, axis=1)
+    components["n_membres"] = np.int64(1)
+    return UserIndicators(
+        name, result.report.level, indicators, components, result.report.to_dict()
+    )
