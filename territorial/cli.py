@@ -70,6 +70,43 @@ def find(text: str, limit: int = 10) -> list[dict]:
     return results
 
 
+def indicators() -> list[dict]:
+    """The indicator catalogue."""
+    from territorial.indicators import load_catalogue
+
+    return load_catalogue().to_records()
+
+
+def join(path: str, key: str | None, level: str | None, scope: str) -> dict:
+    """Join report and per-level aggregated values of a user table's numeric columns."""
+    from territorial.join import join_table, to_user_indicators
+    from territorial.store import AGGREGATION_LEVELS, IndicatorStore
+    from territorial.tables import read_table
+
+    geo = load_geography()
+    result = join_table(read_table(path), geo, key=key, level=level, scope=scope)
+    store = IndicatorStore(geo)
+    population = store.components(result.report.level)["population"]
+    table = to_user_indicators(result, "fichier", population)
+    store.add(table)
+    ids = [i.id for i in table.indicators]
+    levels = AGGREGATION_LEVELS[AGGREGATION_LEVELS.index(result.report.level) :]
+    values = {}
+    for lvl in levels:
+        frame = store.values(lvl, scope if lvl != "france" else None)[ids]
+        frame.columns = [i.label for i in table.indicators]
+        values[lvl] = {
+            code: {k: (None if v != v else v) for k, v in row.items()}
+            for code, row in frame.round(6).iterrows()
+        }
+    return {
+        "rapport": result.report.to_dict(),
+        "resume": result.report.summary_fr(),
+        "regles": {i.label: i.rule for i in table.indicators},
+        "valeurs": values,
+    }
+
+
 def _print(payload, as_json: bool, text_lines) -> None:
     if as_json:
         print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
@@ -115,6 +152,32 @@ def main(argv: list[str] | None = None) -> int:
     )
     p_per.add_argument("file")
     p_per.add_argument("--json", action="store_true")
+    p_ind = commands.add_parser("indicators", help="le catalogue des indicateurs")
+    p_ind.add_argument("--json", action="store_true")
+    p_join = commands.add_parser("join", help="rattacher un tableau d'indicateurs aux territoires")
+    p_join.add_argument("file")
+    p_join.add_argument("--key", help="colonne clé (détectée sinon)")
+    p_join.add_argument("--level", choices=LEVELS, help="niveau de la clé (détecté sinon)")
+    p_join.add_argument("--scope", default="metropole")
+    p_join.add_argument("--json", action="store_true")
+    p_fetch = commands.add_parser("fetch", help="télécharger les données officielles")
+    p_fetch.add_argument("source", choices=["crte", "filosofi", "census", "density", "all"])
+    p_fetch.add_argument("--from", dest="origin", help="fichier local ou URL d'un miroir")
+    p_fetch.add_argument("--json", action="store_true")
+    p_frag = commands.add_parser("fragility", help="fragilités territoriales prioritaires")
+    p_frag.add_argument("--level", required=True, choices=[lvl for lvl in LEVELS])
+    p_frag.add_argument("--scope", default="metropole")
+    p_frag.add_argument("--indicators", help="identifiants séparés par des virgules")
+    p_frag.add_argument("--weights", help="poids séparés par des virgules")
+    p_frag.add_argument("--preset", help="jeu d'indicateurs nommé")
+    p_frag.add_argument("--reference", default="france", choices=["france", "region"])
+    p_frag.add_argument("--limit", type=int, default=20)
+    p_frag.add_argument("--json", action="store_true")
+    p_cat = commands.add_parser("catalysts", help="densité de catalyseurs et zones blanches")
+    p_cat.add_argument("file")
+    p_cat.add_argument("--level", required=True, choices=[lvl for lvl in LEVELS])
+    p_cat.add_argument("--scope", default="metropole")
+    p_cat.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.command == "info":
         _print(info(), args.json, _info_lines)
@@ -124,7 +187,48 @@ def main(argv: list[str] | None = None) -> int:
         from territorial.perimeters import cli_perimeters
 
         return cli_perimeters(args.file, args.json)
+    elif args.command == "indicators":
+        _print(indicators(), args.json, _indicator_lines)
+    elif args.command == "join":
+        return _run_join(args)
+    elif args.command == "fetch":
+        from territorial.fetch import cli_fetch
+
+        return cli_fetch(args.source, args.origin, args.json)
+    elif args.command == "fragility":
+        from territorial.fragility import cli_fragility
+
+        return cli_fragility(
+            args.level,
+            args.scope,
+            args.indicators,
+            args.weights,
+            args.preset,
+            args.reference,
+            args.json,
+            args.limit,
+        )
+    elif args.command == "catalysts":
+        from territorial.catalysts import cli_catalysts
+
+        return cli_catalysts(args.file, args.level, args.scope, args.json)
     return 0
+
+
+def _indicator_lines(payload: list[dict]) -> list[str]:
+    return [f"{i['id']:<34} {i['libelle']} ({i['unite']}) — {i['regle']}" for i in payload]
+
+
+def _run_join(args) -> int:
+    from territorial.tables import TableError
+
+    try:
+        payload = join(args.file, args.key, args.level, args.scope)
+    except TableError as error:
+        print(error.message, file=sys.stderr)
+        return 2
+    _print(payload, args.json, lambda p: p["resume"])
+    return 0 if payload["rapport"]["complete"] else 1
 
 
 if __name__ == "__main__":

@@ -114,11 +114,13 @@ class Geography:
         self._commune_codes = pd.Index(self.communes["code"])
         self._siren_to_commune = self.communes.dropna(subset=["siren"]).set_index("siren")["code"]
         self.perimeters = PerimeterSet.one_per_epci(self.communes)
+        self.perimeters_hash = self.perimeters.content_hash()
 
     # ------------------------------------------------------------------ perimeters
     def set_perimeters(self, pset: PerimeterSet) -> None:
         """Make ``pset`` the active perimeter set (it drops cached perimeter tables)."""
         self.perimeters = pset
+        self.perimeters_hash = pset.content_hash()
         self.__dict__.pop("_perimetre_table", None)
         self.__dict__.pop("_hierarchy", None)
 

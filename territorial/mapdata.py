@@ -46,7 +46,7 @@ def geojson_bytes(geo: Geography, level: str, scope: str) -> bytes:
 
 def write_geojson(geo: Geography, level: str, scope: str, directory: Path = STATIC_DIR) -> Path:
     """Write (once) the GeoJSON of a level and scope; the file name carries a content hash."""
-    key = json.dumps([level, scope, geo.manifest["files"], geo.perimeters.content_hash()])
+    key = json.dumps([level, scope, geo.manifest["files"], geo.perimeters_hash])
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     safe_scope = scope.replace(":", "-")
     path = directory / f"{level}-{safe_scope}-{digest}.geojson"

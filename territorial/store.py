@@ -85,7 +85,7 @@ class IndicatorStore:
 
     # ------------------------------------------------------------------ components
     def _mapping(self, child: str, parent: str) -> pd.DataFrame:
-        key = ("mapping", child, parent, self.geo.perimeters.content_hash())
+        key = ("mapping", child, parent, self.geo.perimeters_hash)
         if key not in self._cache:
             hierarchy = self.geo.hierarchy().assign(france="FR")
             population = self.geo.communes.set_index("code")["population"]
@@ -97,7 +97,7 @@ class IndicatorStore:
     def _base_components(self, level: str) -> pd.DataFrame:
         if level in self._shipped:
             return self._shipped[level]
-        key = ("perimetre", self.geo.perimeters.content_hash())
+        key = ("perimetre", self.geo.perimeters_hash)
         if key not in self._cache:
             mapping = self._mapping("commune", "perimetre")["parent"]
             self._cache[key] = aggregate_components(
@@ -111,7 +111,7 @@ class IndicatorStore:
             return None  # finer levels are never invented from coarser data
         if level == table.level:
             return table.components
-        key = ("user", table.name, level, self.geo.perimeters.content_hash())
+        key = ("user", table.name, level, self.geo.perimeters_hash)
         if key not in self._cache:
             mapping = self._mapping(table.level, level)["parent"]
             self._cache[key] = aggregate_components(table.components, mapping, self.catalogue)
@@ -129,7 +129,7 @@ class IndicatorStore:
     # ------------------------------------------------------------------ values
     def values(self, level: str, scope: str | None = "metropole") -> pd.DataFrame:
         """Indicator values for the units of ``level`` within ``scope``."""
-        key = ("values", level, self.geo.perimeters.content_hash(), tuple(self.user_tables))
+        key = ("values", level, self.geo.perimeters_hash, tuple(self.user_tables))
         if key not in self._cache:
             self._cache[key] = indicator_values(self.components(level), self.catalogue)
         values = self._cache[key]

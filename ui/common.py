@@ -6,15 +6,8 @@ import html
 
 import streamlit as st
 
-from territorial import LEVEL_LABELS, load_geography
-
-SCOPE_METROPOLE = "metropole"
-
-
-@st.cache_resource(show_spinner="Chargement de la géographie…")
-def geography():
-    """The shared Geography (one per server process)."""
-    return load_geography()
+from territorial import LEVEL_LABELS
+from ui.state import geography
 
 
 def query_value(name: str, default: str, options=None) -> str:
@@ -67,6 +60,30 @@ def apply_page_style() -> None:
 
 def level_label(level: str) -> str:
     return LEVEL_LABELS[level]
+
+
+def page_header(title: str, intro: str) -> None:
+    """Title, one line of plain-French help (hidden in projection mode), projection switch."""
+    apply_page_style()
+    st.title(title)
+    if projection_mode():
+        if st.button("Quitter le mode projection", key="quit-projection"):
+            st.query_params.pop("mode", None)
+            st.rerun()
+    else:
+        st.caption(intro)
+    with st.sidebar:
+        on = st.toggle(
+            "Mode projection",
+            value=projection_mode(),
+            help="Grands caractères, carte pleine largeur, sans menu : pour projeter en atelier.",
+        )
+        if on != projection_mode():
+            if on:
+                st.query_params["mode"] = "projection"
+            else:
+                st.query_params.pop("mode", None)
+            st.rerun()
 
 
 def escape(text: object) -> str:

@@ -9,7 +9,8 @@ import streamlit as st
 
 from territorial.classify import Classification
 from territorial.mapdata import bounds, fit_view, write_geojson
-from ui.common import escape, geography
+from ui.common import escape
+from ui.state import geography
 
 # ColorBrewer palettes, colour-blind safe.
 SEQUENTIAL = {
@@ -38,10 +39,12 @@ MISSING_COLOUR = "#d9d9d9"
 
 def palette(k: int, kind: str = "sequentiel") -> list[str]:
     """Colours for ``k`` classes: sequential (fragility), blue (neutral) or diverging."""
-    table = {"sequentiel": SEQUENTIAL, "bleu": BLUES, "divergent": DIVERGING}[kind]
-    if k <= 2:
-        return table[3][-k:] if k else []
-    return table[min(k, 7)]
+    reverse = kind.endswith("_inverse")
+    table = {"sequentiel": SEQUENTIAL, "bleu": BLUES, "divergent": DIVERGING}[
+        kind.removesuffix("_inverse")
+    ]
+    colours = table[3][-k:] if k <= 2 else table[min(k, 7)]
+    return list(reversed(colours)) if reverse else list(colours)
 
 
 def static_url(path) -> str:
@@ -57,7 +60,7 @@ def choropleth(
     hover: pd.Series,
     selected: str | None = None,
     height: int = 620,
-    width_px: int = 900,
+    width_px: int = 660,
 ) -> go.Figure:
     """Figure with one trace of classes; the GeoJSON is referenced by URL, never embedded.
 
@@ -87,6 +90,8 @@ def choropleth(
     )
     _add_outline(fig, level, scope, selected)
     centre, zoom = fit_view(bounds(geo, level, scope, selected), width_px, height)
+    if selected is not None:
+        zoom -= 1.2  # show the selected unit with its neighbours
     fig.update_layout(
         map={"style": "white-bg", "center": centre, "zoom": zoom},
         margin={"l": 0, "r": 0, "t": 0, "b": 0},

@@ -1,0 +1,65 @@
+"""AppTest of the Carte page: renders, level / indicator / search update it, URL round-trip."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture
+def app():
+    return AppTest.from_file(APP, default_timeout=120)
+
+
+def _text(app) -> str:
+    return " ".join(m.value for m in app.markdown)
+
+
+def test_carte_renders_with_legend_and_sources(app):
+    app.run()
+    assert not app.exception
+    assert app.title[0].value == "Carte des territoires"
+    assert len(app.get("plotly_chart")) == 1
+    assert "Classe" in _text(app) and "Sources" in _text(app)
+
+
+def test_query_params_are_read_and_written_back(app):
+    app.query_params.update(
+        {"niveau": "region", "indicateur": "densite", "classes": "egal", "k": "4"}
+    )
+    app.run()
+    assert not app.exception
+    assert app.selectbox(key="niveau").value == "region"
+    assert app.selectbox(key="pick-indicateur").value == "densite"
+    assert app.query_params["classes"] == "egal" and app.query_params["k"] == "4"
+    app.selectbox(key="niveau").set_value("epci").run()
+    assert app.query_params["niveau"] == "epci"
+
+
+def test_indicator_change_updates_legend(app):
+    app.run()
+    app.selectbox(key="pick-indicateur").set_value("part_maires_70_ans_plus").run()
+    assert not app.exception
+    assert "Part des maires âgés de 70 ans ou plus" in _text(app)
+    assert app.query_params["indicateur"] == "part_maires_70_ans_plus"
+
+
+def test_search_selects_a_commune_and_shows_its_parents(app):
+    app.run()
+    app.text_input(key="recherche").input("ST-ETIENNE").run()
+    radio = app.radio(key="recherche-choix")
+    assert radio.options[0].startswith("Saint-Étienne (42)")
+    radio.set_value(("commune", "42218")).run()
+    assert not app.exception
+    assert app.query_params["territoire"] == "42218"
+    assert app.query_params["niveau"] == "commune"
+    assert "Loire" in _text(app) and "Auvergne-Rhône-Alpes" in _text(app)
+
+
+def test_projection_mode_from_url(app):
+    app.query_params["mode"] = "projection"
+    app.run()
+    assert not app.exception
+    assert any(b.label == "Quitter le mode projection" for b in app.button)

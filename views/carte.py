@@ -1,0 +1,168 @@
+"""Carte: choropleth of any indicator at any level, search, click to select."""
+
+import pandas as pd
+import streamlit as st
+
+from territorial import LEVEL_LABELS
+from territorial.classify import METHODS, classify
+from territorial.export import to_csv_bytes
+from territorial.formatting import format_rank
+from ui.common import escape, page_header, projection_mode, query_value, sources_footer, write_query
+from ui.maps import choropleth, legend_html, palette, selected_code, show_map
+from ui.state import geography, store, values
+from ui.widgets import formatter, indicator_picker, level_picker, scope_picker, search_box
+
+page_header(
+    "Carte des territoires",
+    "Choisissez un niveau et un indicateur ; survolez un territoire pour sa valeur et son rang, "
+    "cliquez-le (ou cherchez-le) pour le sélectionner.",
+)
+geo = geography()
+catalogue = store().catalogue
+
+controls = st.columns([1, 1.3, 2])
+with controls[0]:
+    level = level_picker()
+with controls[1]:
+    scope = scope_picker(level)
+with controls[2]:
+    indicator = indicator_picker(catalogue)
+
+with st.expander("Classes, couleurs et recherche", expanded=not projection_mode()):
+    options = st.columns([1.2, 0.8, 1, 2])
+    method_keys = list(METHODS)
+    method = options[0].selectbox(
+        "Classes",
+        method_keys,
+        index=method_keys.index(query_value("classes", "quantiles", method_keys)),
+        format_func=METHODS.get,
+    )
+    k = options[1].slider(
+        "Nombre de classes", 3, 7, int(query_value("k", "5", [str(i) for i in range(3, 8)]))
+    )
+    centred = options[2].toggle(
+        "Écart à la France",
+        value=query_value("ecart", "non", ["oui", "non"]) == "oui",
+        help="Montre l'écart à la valeur France entière, avec une palette divergente centrée sur zéro.",
+    )
+    breaks_text = ""
+    if method == "manuel":
+        breaks_text = options[3].text_input(
+            "Seuils (séparés par des points-virgules)", query_value("seuils", "")
+        )
+    picked = search_box()
+
+selected = query_value("territoire", "")
+if picked is not None:
+    level, selected = picked
+    scope = (
+        "france" if geo.table(level, "metropole").query("code == @selected").empty else "metropole"
+    )
+
+table = geo.table(level, scope).drop(columns="geometry").reset_index(drop=True)
+if selected and selected not in set(table["code"]):
+    selected = ""
+frame = values(level, scope)
+raw = frame[indicator.id].reindex(table["code"]).astype(float).reset_index(drop=True)
+france = values("france", "france").at["FR", indicator.id]
+shown = raw - france if centred else raw
+fmt = formatter(indicator)
+
+try:
+    breaks = [float(b.replace(",", ".")) for b in breaks_text.split(";") if b.strip()]
+    classification = classify(shown, method, k=k, breaks=breaks or None)
+except ValueError:
+    st.warning(
+        "Seuils invalides : indiquez des nombres séparés par des points-virgules (ex. 10;20;50)."
+    )
+    classification = classify(shown, "quantiles", k=k)
+kind = (
+    "divergent"
+    if centred
+    else {"fragile_si_haut": "sequentiel", "fragile_si_bas": "sequentiel_inverse"}.get(
+        indicator.polarity, "bleu"
+    )
+)
+colours = palette(classification.k, kind)
+
+rank = raw.rank(ascending=False, method="min")
+n_ranked = int(raw.notna().sum())
+rank_text = [format_rank(int(r), n_ranked) if r == r else "–" for r in rank]
+unit = f" {indicator.unit}" if indicator.unit else ""
+hover = (
+    "<b>"
+    + table["nom"].map(escape)
+    + "</b><br>"
+    + escape(indicator.label)
+    + " : "
+    + raw.map(fmt)
+    + escape(unit)
+    + "<br>Rang : "
+    + pd.Series(rank_text)
+)
+
+height = 760 if projection_mode() else 620
+map_col, side_col = st.columns([3, 1.15])
+with map_col:
+    fig = choropleth(
+        level, scope, table, classification, colours, hover, selected or None, height=height
+    )
+    event = show_map(fig, key=f"carte-{level}-{scope}")
+    clicked = selected_code(event)
+    if clicked and clicked != selected:
+        selected = clicked
+with side_col:
+    title = f"Écart à la France : {indicator.label}" if centred else indicator.label
+    st.markdown(f"**{escape(title)}** — {escape(LEVEL_LABELS[level])}")
+    st.markdown(legend_html(classification, colours, indicator.unit, fmt), unsafe_allow_html=True)
+    st.caption(f"France entière : {fmt(france)}{escape(unit)}")
+    if selected:
+        row = table.set_index("code").loc[selected]
+        position = table.index[table["code"] == selected][0]
+        st.subheader(row["nom"])
+        st.markdown(f"{escape(LEVEL_LABELS[level])} · code {escape(selected)}")
+        st.metric(
+            indicator.label, f"{fmt(raw[position])}{unit}", help=f"Rang : {rank_text[position]}"
+        )
+        st.markdown(f"Rang : **{rank_text[position]}**")
+        for parent_level, (_code, name) in geo.parents(level, selected).items():
+            st.markdown(f"- {escape(LEVEL_LABELS[parent_level])} : **{escape(name)}**")
+        st.page_link(
+            "views/fiche.py",
+            label="Ouvrir la fiche du territoire",
+            icon=":material/description:",
+            query_params={"niveau": level, "territoire": selected},
+        )
+
+write_query(
+    niveau=level,
+    perimetre=scope,
+    indicateur=indicator.id,
+    classes=method,
+    k=k,
+    ecart="oui" if centred else None,
+    seuils=breaks_text or None,
+    territoire=selected or None,
+)
+if not projection_mode():
+    with st.expander("Tableau des données de la carte (équivalent accessible)"):
+        data = pd.DataFrame(
+            {
+                "Code": table["code"],
+                "Nom": table["nom"],
+                f"{indicator.label} ({indicator.unit})": raw.round(indicator.decimals),
+                "Rang": rank.astype("Int64"),
+            }
+        ).sort_values("Rang")
+        st.dataframe(data, hide_index=True, width="stretch")
+        st.download_button(
+            "Télécharger ce tableau (CSV)",
+            to_csv_bytes(data),
+            file_name=f"carte_{level}_{indicator.id}.csv",
+            mime="text/csv",
+        )
+    st.caption(
+        f"Source : {escape(indicator.source)} — millésime {escape(indicator.vintage)} — "
+        f"{escape(indicator.licence)}. Méthode : {escape(indicator.method)}"
+    )
+sources_footer()
