@@ -11,9 +11,14 @@ st.set_page_config(
 
 PAGES = [
     st.Page("views/carte.py", title="Carte", icon=":material/map:", default=True),
+    st.Page("views/fiche.py", title="Fiche territoire", icon=":material/description:", url_path="fiche"),
+    st.Page("views/regions.py", title="Régions", icon=":material/compare:", url_path="regions"),
     st.Page(
-        "views/fiche.py", title="Fiche territoire", icon=":material/description:", url_path="fiche"
+        "views/fragilites.py", title="Fragilités prioritaires", icon=":material/crisis_alert:",
+        url_path="fragilites",
     ),
+    st.Page("views/catalyseurs.py", title="Catalyseurs", icon=":material/hub:", url_path="catalyseurs"),
+    st.Page("views/donnees.py", title="Données", icon=":material/database:", url_path="donnees"),
 ]
 
 st.navigation(PAGES, position="sidebar").run()

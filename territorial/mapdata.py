@@ -14,6 +14,7 @@ True
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import math
 from pathlib import Path
@@ -27,6 +28,7 @@ __all__ = ["STATIC_DIR", "GEOJSON_DECIMALS", "geojson_bytes", "write_geojson", "
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "geo"
 GEOJSON_DECIMALS = 4  # about 10 m: finer than a screen pixel at commune zoom
+_FORMAT_VERSION = 2  # bump when the GeoJSON layout changes, to bust browser caches
 
 
 def _round(geometry, decimals: int):
@@ -34,19 +36,25 @@ def _round(geometry, decimals: int):
 
 
 def geojson_bytes(geo: Geography, level: str, scope: str) -> bytes:
-    """FeatureCollection of a level's display geometry; each feature's id is its code."""
+    """FeatureCollection of a level's display geometry.
+
+    Each feature's id is its code; its properties hold the code and the HTML-escaped name
+    (shown on hover by the map, so a user-supplied name cannot inject markup).
+    """
     table = geo.table(level, scope).dropna(subset=["geometry"])
     geometry = _round(table.geometry.to_numpy(), GEOJSON_DECIMALS)
+    names = [json.dumps(html.escape(str(n)), ensure_ascii=False) for n in table["nom"]]
     features = [
-        f'{{"type":"Feature","id":"{code}","properties":{{"code":"{code}"}},"geometry":{shape}}}'
-        for code, shape in zip(table["code"], shapely.to_geojson(geometry), strict=True)
+        f'{{"type":"Feature","id":{json.dumps(code)},"properties":{{"code":{json.dumps(code)},'
+        f'"nom":{name}}},"geometry":{shape}}}'
+        for code, name, shape in zip(table["code"], names, shapely.to_geojson(geometry), strict=True)
     ]
     return ('{"type":"FeatureCollection","features":[' + ",".join(features) + "]}").encode()
 
 
 def write_geojson(geo: Geography, level: str, scope: str, directory: Path = STATIC_DIR) -> Path:
     """Write (once) the GeoJSON of a level and scope; the file name carries a content hash."""
-    key = json.dumps([level, scope, geo.manifest["files"], geo.perimeters_hash])
+    key = json.dumps([level, scope, geo.manifest["files"], geo.perimeters_hash, _FORMAT_VERSION])
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     safe_scope = scope.replace(":", "-")
     path = directory / f"{level}-{safe_scope}-{digest}.geojson"

@@ -1,4 +1,8 @@
-"""Choropleth maps drawn by plotly from static GeoJSON files (geometry sent once)."""
+"""Choropleth maps drawn by plotly from static GeoJSON files (geometry sent once).
+
+A change of indicator only sends codes, rounded values and ranks: names come from the
+GeoJSON's properties, colours from a stepped colour scale built on the class breaks.
+"""
 
 from __future__ import annotations
 
@@ -38,11 +42,10 @@ MISSING_COLOUR = "#d9d9d9"
 
 
 def palette(k: int, kind: str = "sequentiel") -> list[str]:
-    """Colours for ``k`` classes: sequential (fragility), blue (neutral) or diverging."""
+    """Colours for ``k`` classes: ``sequentiel`` (fragility), ``bleu``, ``divergent``;
+    the suffix ``_inverse`` reverses the order (low values dark)."""
     reverse = kind.endswith("_inverse")
-    table = {"sequentiel": SEQUENTIAL, "bleu": BLUES, "divergent": DIVERGING}[
-        kind.removesuffix("_inverse")
-    ]
+    table = {"sequentiel": SEQUENTIAL, "bleu": BLUES, "divergent": DIVERGING}[kind.removesuffix("_inverse")]
     colours = table[3][-k:] if k <= 2 else table[min(k, 7)]
     return list(reversed(colours)) if reverse else list(colours)
 
@@ -51,43 +54,77 @@ def static_url(path) -> str:
     return f"app/static/geo/{path.name}"
 
 
+def stepped_scale(classification: Classification, colours: list[str]) -> tuple[list, float, float]:
+    """Plotly colour scale with flat steps at the class breaks, and its (zmin, zmax)."""
+    low, high = classification.lower, classification.bins[-1]
+    span = (high - low) or 1.0
+    scale = []
+    for (start, end), colour in zip(classification.ranges(), colours, strict=False):
+        scale += [[(start - low) / span, colour], [(end - low) / span, colour]]
+    scale[0][0], scale[-1][0] = 0.0, 1.0
+    return scale, low, high
+
+
 def choropleth(
     level: str,
     scope: str,
-    frame: pd.DataFrame,
+    codes: pd.Series,
+    values: pd.Series,
     classification: Classification,
     colours: list[str],
-    hover: pd.Series,
+    hover_label: str,
+    unit: str,
+    decimals: int,
+    ranks: pd.Series | None = None,
     selected: str | None = None,
     height: int = 620,
     width_px: int = 660,
 ) -> go.Figure:
-    """Figure with one trace of classes; the GeoJSON is referenced by URL, never embedded.
-
-    ``frame`` has ``code`` aligned with ``classification.classes`` and ``hover``.
-    """
+    """Choropleth whose GeoJSON is referenced by URL, never embedded in the figure."""
     geo = geography()
     url = static_url(write_geojson(geo, level, scope))
-    classes = classification.classes.to_numpy()
-    k = max(classification.k, 1)
-    z = np.where(classes < 0, -1, classes).astype(float)
-    scale = _discrete_scale(colours, k)
-    fig = go.Figure(
-        go.Choroplethmap(
+    codes = codes.reset_index(drop=True)
+    values = values.reset_index(drop=True).round(decimals)
+    present = values.notna().to_numpy()
+    unit_text = f" {escape(unit)}" if unit else ""
+    rank_part = "<br>Rang : %{customdata}" if ranks is not None else ""
+    template = (
+        "<b>%{properties.nom}</b><br>" + escape(hover_label) + " : %{z:,." + str(decimals) + "f}"
+        + unit_text + rank_part + "<extra></extra>"
+    )
+    fig = go.Figure()
+    if classification.k:
+        scale, zmin, zmax = stepped_scale(classification, colours)
+        trace = go.Choroplethmap(
             geojson=url,
             featureidkey="id",
-            locations=frame["code"].to_numpy(),
-            z=z,
-            zmin=-1,
-            zmax=k - 1,
+            locations=codes[present].to_numpy(),
+            z=values[present].to_numpy(),
+            zmin=zmin,
+            zmax=zmax,
             colorscale=scale,
             showscale=False,
             marker_line_width=0.3 if level == "commune" else 0.6,
             marker_line_color="#ffffff",
-            hovertext=hover.to_numpy(),
-            hoverinfo="text",
+            hovertemplate=template,
         )
-    )
+        if ranks is not None:
+            trace.customdata = ranks.reset_index(drop=True)[present].to_numpy()
+        fig.add_trace(trace)
+    if not present.all():
+        fig.add_trace(
+            go.Choroplethmap(
+                geojson=url,
+                featureidkey="id",
+                locations=codes[~present].to_numpy(),
+                z=np.zeros(int((~present).sum())),
+                colorscale=[[0, MISSING_COLOUR], [1, MISSING_COLOUR]],
+                showscale=False,
+                marker_line_width=0.3,
+                marker_line_color="#ffffff",
+                hovertemplate="<b>%{properties.nom}</b><br>Donnée manquante<extra></extra>",
+            )
+        )
     _add_outline(fig, level, scope, selected)
     centre, zoom = fit_view(bounds(geo, level, scope, selected), width_px, height)
     if selected is not None:
@@ -96,20 +133,12 @@ def choropleth(
         map={"style": "white-bg", "center": centre, "zoom": zoom},
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         height=height,
+        separators=", ",
         uirevision=f"{level}-{scope}-{selected}",
         clickmode="event+select",
+        hoverlabel={"font_size": 15},
     )
     return fig
-
-
-def _discrete_scale(colours: list[str], k: int) -> list[list]:
-    """Colour scale mapping z=-1 to grey and class i to colours[i]."""
-    steps = [MISSING_COLOUR, *colours[:k]]
-    n = len(steps)
-    scale = []
-    for i, colour in enumerate(steps):
-        scale += [[i / n, colour], [(i + 1) / n, colour]]
-    return scale
 
 
 def _add_outline(fig: go.Figure, level: str, scope: str, selected: str | None) -> None:
@@ -118,36 +147,27 @@ def _add_outline(fig: go.Figure, level: str, scope: str, selected: str | None) -
     layers = []
     if level != "region":
         region_url = static_url(write_geojson(geo, "region", "france"))
-        layers.append(
-            {"source": region_url, "type": "line", "color": "#222222", "line": {"width": 1.4}}
-        )
+        layers.append({"source": region_url, "type": "line", "color": "#222222", "line": {"width": 1.4}})
     if selected is not None:
         table = geo.table(level, scope)
         shape = table.loc[table["code"] == selected, "geometry"]
         if len(shape) and shape.iloc[0] is not None:
             layers.append(
-                {
-                    "source": shape.iloc[0].__geo_interface__,
-                    "type": "line",
-                    "color": "#00e5ff",
-                    "line": {"width": 4},
-                }
+                {"source": shape.iloc[0].__geo_interface__, "type": "line", "color": "#00b8d9", "line": {"width": 4}}
             )
     fig.update_layout(map_layers=layers)
 
 
-def legend_html(classification: Classification, colours: list[str], unit: str, fmt) -> str:
+def legend_html(classification: Classification, colours: list[str], unit: str, fmt, missing: int = 0) -> str:
     """Legend with each class's range and count, plus missing values."""
     rows = []
-    for (low, high), count, colour in zip(
-        classification.ranges(), classification.counts, colours, strict=False
-    ):
+    for (low, high), count, colour in zip(classification.ranges(), classification.counts, colours, strict=False):
         rows.append(
             f"<tr><td><span class='dt-swatch' style='background:{colour}'></span></td>"
             f"<td>{escape(fmt(low))} – {escape(fmt(high))} {escape(unit)}</td>"
             f"<td style='text-align:right'>{count}</td></tr>"
         )
-    missing = int((classification.classes < 0).sum())
+    missing = missing or int((classification.classes < 0).sum())
     if missing:
         rows.append(
             f"<tr><td><span class='dt-swatch' style='background:{MISSING_COLOUR}'></span></td>"

@@ -6,7 +6,6 @@ import streamlit as st
 from territorial import LEVEL_LABELS
 from territorial.classify import METHODS, classify
 from territorial.export import to_csv_bytes
-from territorial.formatting import format_rank
 from ui.common import escape, page_header, projection_mode, query_value, sources_footer, write_query
 from ui.maps import choropleth, legend_html, palette, selected_code, show_map
 from ui.state import geography, store, values
@@ -87,25 +86,17 @@ colours = palette(classification.k, kind)
 
 rank = raw.rank(ascending=False, method="min")
 n_ranked = int(raw.notna().sum())
-rank_text = [format_rank(int(r), n_ranked) if r == r else "–" for r in rank]
+rank_text = pd.Series([f"{int(r)}e / {n_ranked}" if r == r else "–" for r in rank])
+rank_text[rank == 1] = f"1er / {n_ranked}"
 unit = f" {indicator.unit}" if indicator.unit else ""
-hover = (
-    "<b>"
-    + table["nom"].map(escape)
-    + "</b><br>"
-    + escape(indicator.label)
-    + " : "
-    + raw.map(fmt)
-    + escape(unit)
-    + "<br>Rang : "
-    + pd.Series(rank_text)
-)
+hover_label = f"Écart à la France ({indicator.label})" if centred else indicator.label
 
 height = 760 if projection_mode() else 620
 map_col, side_col = st.columns([3, 1.15])
 with map_col:
     fig = choropleth(
-        level, scope, table, classification, colours, hover, selected or None, height=height
+        level, scope, table["code"], shown, classification, colours, hover_label, indicator.unit,
+        indicator.decimals, ranks=rank_text, selected=selected or None, height=height,
     )
     event = show_map(fig, key=f"carte-{level}-{scope}")
     clicked = selected_code(event)
