@@ -193,9 +193,17 @@ class Geography:
         """One row per commune: its EPCI, perimeter, département and région codes."""
         return self._hierarchy
 
+    def indexed(self, level: str) -> pd.DataFrame:
+        """Attributes of every unit of a level (no geometry), indexed by code; cached."""
+        key = (level, self.perimeters_hash)
+        cache = self.__dict__.setdefault("_indexed", {})
+        if key not in cache:
+            cache[key] = self.table(level, "france").drop(columns="geometry").set_index("code")
+        return cache[key]
+
     def names(self, level: str) -> pd.Series:
         """Code → name for a level."""
-        return self.table(level, "france").set_index("code")["nom"]
+        return self.indexed(level)["nom"]
 
     @functools.cached_property
     def detail_geometry(self) -> gpd.GeoSeries:
@@ -242,7 +250,7 @@ class Geography:
 
     def parents(self, level: str, code: str) -> dict[str, tuple[str, str]]:
         """Codes and names of the units that contain a unit: ``{level: (code, nom)}``."""
-        row = self.table(level, "france").set_index("code").loc[code]
+        row = self.indexed(level).loc[code]
         out = {}
         for parent in PARENT_LEVELS[level]:
             if level == "commune":

@@ -158,13 +158,20 @@ def _add_outline(fig: go.Figure, level: str, scope: str, selected: str | None) -
     fig.update_layout(map_layers=layers)
 
 
-def legend_html(classification: Classification, colours: list[str], unit: str, fmt, missing: int = 0) -> str:
-    """Legend with each class's range and count, plus missing values."""
+def legend_html(
+    classification: Classification, colours: list[str], unit: str, fmt, missing: int = 0,
+    names: list[str] | None = None,
+) -> str:
+    """Legend with each class's range and count (and name, if given), plus missing values."""
     rows = []
-    for (low, high), count, colour in zip(classification.ranges(), classification.counts, colours, strict=False):
+    names = names or [""] * classification.k
+    for (low, high), count, colour, name in zip(
+        classification.ranges(), classification.counts, colours, names, strict=False
+    ):
+        title = f"<b>{escape(name)}</b> " if name else ""
         rows.append(
             f"<tr><td><span class='dt-swatch' style='background:{colour}'></span></td>"
-            f"<td>{escape(fmt(low))} – {escape(fmt(high))} {escape(unit)}</td>"
+            f"<td>{title}{escape(fmt(low))} – {escape(fmt(high))} {escape(unit)}</td>"
             f"<td style='text-align:right'>{count}</td></tr>"
         )
     missing = missing or int((classification.classes < 0).sum())
