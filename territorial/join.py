@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import asdict, dataclass, field
 
@@ -30,7 +31,7 @@ from territorial.geography import LEVEL_LABELS, Geography
 from territorial.indicators import Indicator
 from territorial.search import fold
 from territorial.store import UserIndicators
-from territorial.tables import RawTable, TableError, parse_numbers
+from territorial.tables import RawTable, TableError, looks_like_codes, parse_numbers
 
 __all__ = ["JoinReport", "JoinResult", "KeyGuess", "detect_key", "join_table", "to_user_indicators"]
 
@@ -42,7 +43,9 @@ _HINTS = {
     "departement": r"(^dep|depart|dpt)",
     "region": r"(^reg|region)",
 }
-_RATE_WORDS = r"(taux|part|pourcent|%|pct|ratio|moyen|median|médian|indice|densit|age|âge|revenu)"
+_RATE_WORDS = (  # whole words of the folded header ("ménages", "appartements" are counts)
+    r"(\b(taux|parts?|pourcent\w*|pct|ratio|moyen\w*|median\w*|indices?|densites?|ages?|revenus?)\b|%)"
+)
 _SAMPLE = 500
 
 
@@ -166,6 +169,13 @@ def _share(geo: Geography, level: str, values: pd.Series) -> float:
 
 
 def _name_index(geo: Geography, level: str) -> pd.Series:
+    """Folded name → codes of a level (cached: folding 35 000 commune names takes ~1 s)."""
+    version = geo.perimeters.content_hash() if level == "perimetre" else ""
+    return _cached_name_index(geo, level, version)
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_name_index(geo: Geography, level: str, version: str) -> pd.Series:
     names = geo.table(level, "france")[["code", "nom"]]
     return names.assign(folded=names["nom"].map(fold)).groupby("folded")["code"].agg(list)
 
@@ -176,34 +186,57 @@ def _looks_like_measures(values: pd.Series) -> bool:
     return bool(sample.str.contains(r"\d[.,]\d*[1-9]", regex=True).mean() > 0.5)
 
 
+def _plain_integers(values: pd.Series) -> bool:
+    """True when every filled cell is an integer without leading zero (``1``, ``75``)."""
+    filled = values[values.str.strip() != ""].head(_SAMPLE)
+    return bool(len(filled)) and bool(filled.str.strip().str.fullmatch(r"[1-9]\d*").all())
+
+
 def detect_key(raw: RawTable, geo: Geography) -> list[KeyGuess]:
-    """Candidate key columns, best first. Codes beat names; a header hint breaks ties."""
+    """Candidate key columns, best first. Codes beat names; a header hint breaks ties.
+
+    A column of plain integers (``1``, ``75``) without a département/région header is
+    more likely a count than a key: it is kept only as the first column when no other
+    header names a key, and then ranked below names.
+    """
     guesses = []
     frame = raw.frame
+    headers = {c: fold(c).replace(" ", "_") for c in frame.columns}
+    named = {
+        c
+        for c, h in headers.items()
+        if any(re.search(_HINTS[lvl], h) for lvl in KEY_LEVELS if lvl != "perimetre")
+    }
     for position, column in enumerate(frame.columns):
         values = frame[column].astype(str)
         if _looks_like_measures(values):
             continue
         uniqueness = values.nunique() / max(len(values), 1)
+        plain = _plain_integers(values)
         for level in KEY_LEVELS:
             share = _share(geo, level, values)
             if share > 0:
-                hint = bool(re.search(_HINTS[level], fold(column).replace(" ", "_")))
+                hint = bool(re.search(_HINTS[level], headers[column]))
                 score = share + 0.25 * hint + 0.1 * uniqueness + (0.05 if position == 0 else 0)
+                weak = level in {"departement", "region"} and not hint and plain
+                if weak and (position > 0 or named - {column}):
+                    continue  # a count, unless first and no other header names the key
                 if level in {"departement", "region"} and not hint:
                     score -= 0.4  # small numbers look like these codes: ask for a header hint
-                guesses.append((score, KeyGuess(column, level, "code", share)))
-    if not any(g.share >= 0.5 for _, g in guesses):
+                if weak:
+                    score -= 0.5  # below names (score <= 0.5)
+                guesses.append((score, weak, KeyGuess(column, level, "code", share)))
+    if not any(g.share >= 0.5 and not weak for _, weak, g in guesses):
         for column in frame.columns:
             folded = frame[column].astype(str).map(fold).head(_SAMPLE)
             for level in KEY_LEVELS:
                 index = _name_index(geo, level)
                 share = float(folded.isin(index.index).mean()) if len(folded) else 0.0
                 if share > 0:
-                    guesses.append((share - 0.5, KeyGuess(column, level, "nom", share)))
+                    guesses.append((share - 0.5, False, KeyGuess(column, level, "nom", share)))
     order = {lvl: i for i, lvl in enumerate(KEY_LEVELS)}
-    guesses.sort(key=lambda item: (-item[0], order[item[1].level]))
-    return [guess for _, guess in guesses]
+    guesses.sort(key=lambda item: (-item[0], order[item[2].level]))
+    return [guess for _, _, guess in guesses]
 
 
 # --------------------------------------------------------------------------- join
@@ -237,15 +270,19 @@ def join_table(
             "Rattachement par les NOMS : les homonymes sont écartés ; préférez une colonne de codes."
         )
     codes = _resolve_keys(frame[guess.column], geo, guess, report)
-    values = _parse_values(frame, [c for c in frame.columns if c != guess.column], report)
+    others = _other_keys(frame, geo, guess.column)
+    measures = [c for c in frame.columns if c != guess.column and c not in others]
+    values = _parse_values(frame, measures, report)
     numeric = list(values.columns)
     report.ignored_columns = [c for c in frame.columns if c not in numeric and c != guess.column]
     values["_code"] = codes
     values = values.dropna(subset=["_code"])
     values = _deduplicate(values, report)
-    report.matched = int(codes.notna().sum())
+    known = int(codes.notna().sum())
+    # rows dropped as conflicting duplicates are listed as unmatched, not matched
+    report.matched = known - sum(len(d["lignes"]) for d in report.duplicates_conflicting)
     _report_scope(values.index, geo, guess.level, scope, report)
-    if report.matched == 0:
+    if known == 0:
         raise TableError(
             f"Aucune ligne de « {raw.source_name} » ne correspond à un territoire connu "
             f"(colonne « {guess.column} », {LEVEL_LABELS[guess.level].lower()}). "
@@ -256,7 +293,7 @@ def join_table(
             f"« {raw.source_name} » n'a aucune colonne numérique à cartographier "
             f"en dehors de la clé « {guess.column} »."
         )
-    report.coverage = _coverage(values, geo, guess.level)
+    report.coverage = _coverage(values, geo, guess.level, scope)
     return JoinResult(values, report)
 
 
@@ -316,6 +353,24 @@ def _resolve_keys(
     return codes.where(~empty)
 
 
+def _other_keys(frame: pd.DataFrame, geo: Geography, key: str) -> set[str]:
+    """Identifier columns besides the key (``01001``, or codes under a key header).
+
+    They parse as numbers but are not measures: never summed into an indicator.
+    """
+    others = set()
+    for column in frame.columns:
+        if column == key:
+            continue
+        values = frame[column].astype(str)
+        header = fold(column).replace(" ", "_")
+        if looks_like_codes(values) or any(
+            re.search(_HINTS[lvl], header) and _share(geo, lvl, values) >= 0.5 for lvl in KEY_LEVELS
+        ):
+            others.add(column)
+    return others
+
+
 def _parse_values(frame: pd.DataFrame, columns: list[str], report: JoinReport) -> pd.DataFrame:
     """Numeric columns (at least 80 % of their filled, non-secret cells are numbers)."""
     parsed = {}
@@ -370,9 +425,11 @@ def _report_scope(
     report.out_of_scope = [{"code": c, "raison": "outre-mer"} for c in codes[overseas.to_numpy()]]
 
 
-def _coverage(values: pd.DataFrame, geo: Geography, level: str) -> dict[str, dict]:
-    """Share of the (metropolitan) population covered by the table, at its level."""
-    table = geo.table(level, "metropole").set_index("code")
+def _coverage(
+    values: pd.DataFrame, geo: Geography, level: str, scope: str = "metropole"
+) -> dict[str, dict]:
+    """Share of the population (metropolitan, or of all France) covered at the table's level."""
+    table = geo.table(level, "france" if scope == "france" else "metropole").set_index("code")
     covered = table.index.isin(values.index)
     population = table["population"].fillna(0)
     return {
@@ -391,7 +448,7 @@ def default_rule(column: str) -> str:
     >>> default_rule("Taux de pauvreté"), default_rule("Nombre d'associations")
     ('moyenne_ponderee', 'somme')
     """
-    return "moyenne_ponderee" if re.search(_RATE_WORDS, column.lower()) else "somme"
+    return "moyenne_ponderee" if re.search(_RATE_WORDS, fold(column)) else "somme"
 
 
 def _slug(text: str) -> str:

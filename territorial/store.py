@@ -30,7 +30,7 @@ from territorial.indicators import (
     parent_mapping,
 )
 
-__all__ = ["AGGREGATION_LEVELS", "IndicatorStore", "UserIndicators"]
+__all__ = ["AGGREGATION_LEVELS", "IndicatorStore", "OfficialIndicators", "UserIndicators"]
 
 AGGREGATION_LEVELS = ("commune", "epci", "perimetre", "departement", "region", "france")
 SHIPPED_LEVELS = ("commune", "epci", "departement", "region", "france")
@@ -45,6 +45,50 @@ class UserIndicators:
     indicators: list[Indicator]
     components: pd.DataFrame  # indexed by unit code at ``level``
     report: dict = field(default_factory=dict)
+
+
+@dataclass
+class OfficialIndicators:
+    """Indicators of one official source, with what the source publishes at each level.
+
+    Built by :mod:`territorial.official` from a downloaded source; registered with
+    :meth:`IndicatorStore.add_official`.
+
+    Attributes
+    ----------
+    name : str
+        Key in the store, e.g. ``"officiel:filosofi"``.
+    indicators : list of Indicator
+        The indicators the source provides.
+    components : dict of str to DataFrame
+        Additive components given by the source, per level (``commune``, ``epci``,
+        ``departement``, ``region``), indexed by the geography's unit codes. A level the
+        source gives is used as is (never recomputed from communes).
+    values : dict of str to DataFrame
+        Official indicator values per level (rates, medians), which replace the values
+        computed from components at that level. Missing means secret or not published.
+    combine : str
+        How a level the source does not give is obtained: ``"somme"`` (communes'
+        components summed, exact for counts and ratios of counts) or ``"unites_entieres"``
+        (components of the largest official units lying wholly inside each target unit,
+        e.g. the whole EPCI of a perimeter, else its communes).
+    estimates : dict of str to str
+        Indicator id → French description of the estimate used at the levels where the
+        source gives no official value; :meth:`IndicatorStore.is_estimate` flags them.
+    report : dict
+        Join reports, secret counts and warnings.
+    source : dict
+        Provenance: publisher, vintage, file, date fetched, sha256.
+    """
+
+    name: str
+    indicators: list[Indicator]
+    components: dict[str, pd.DataFrame]
+    values: dict[str, pd.DataFrame] = field(default_factory=dict)
+    combine: str = "somme"
+    estimates: dict[str, str] = field(default_factory=dict)
+    report: dict = field(default_factory=dict)
+    source: dict = field(default_factory=dict)
 
 
 class IndicatorStore:
@@ -65,14 +109,16 @@ class IndicatorStore:
             for level in SHIPPED_LEVELS
         }
         self.user_tables: dict[str, UserIndicators] = {}
+        self.official_tables: dict[str, OfficialIndicators] = {}
         self._cache: dict = {}
 
     # ------------------------------------------------------------------ catalogue
     @property
     def catalogue(self) -> Catalogue:
-        """The shipped catalogue plus every user indicator."""
+        """The shipped catalogue plus every official and user indicator."""
+        official = [i for table in self.official_tables.values() for i in table.indicators]
         extra = [i for table in self.user_tables.values() for i in table.indicators]
-        return self.base_catalogue.with_indicators(extra)
+        return self.base_catalogue.with_indicators(official + extra)
 
     def add(self, table: UserIndicators) -> None:
         """Register (or replace) a user table's indicators."""
@@ -120,6 +166,10 @@ class IndicatorStore:
     def components(self, level: str) -> pd.DataFrame:
         """All components at a level (every unit of France), user tables included."""
         frames = [self._base_components(level)]
+        for table in self.official_tables.values():
+            official = self._official_components(table, level)
+            if official is not None:
+                frames.append(official.reindex(frames[0].index))
         for table in self.user_tables.values():
             user = self._user_components(table, level)
             if user is not None:
@@ -129,9 +179,16 @@ class IndicatorStore:
     # ------------------------------------------------------------------ values
     def values(self, level: str, scope: str | None = "metropole") -> pd.DataFrame:
         """Indicator values for the units of ``level`` within ``scope``."""
-        key = ("values", level, self.geo.perimeters_hash, tuple(self.user_tables))
+        key = (
+            "values",
+            level,
+            self.geo.perimeters_hash,
+            tuple(self.user_tables),
+            tuple(self.official_tables),
+        )
         if key not in self._cache:
-            self._cache[key] = indicator_values(self.components(level), self.catalogue)
+            computed = indicator_values(self.components(level), self.catalogue)
+            self._cache[key] = self._with_official_values(computed, level)
         values = self._cache[key]
         if level == "france":
             return values
@@ -139,13 +196,21 @@ class IndicatorStore:
         return values.reindex(codes.to_numpy())
 
     def coverage(self, level: str, indicator: Indicator) -> pd.Series:
-        """Share (0–1) of each unit's members that have the indicator's data."""
+        """Share (0–1) of each unit's members that have the indicator's data.
+
+        Members are units of the indicator's own level (communes for the shipped
+        indicators, the table's level for a user table).
+        """
         components = self.components(level)
         first = indicator.components[-1]
         counted = components.get(f"{first}__n")
+        table = self.user_tables.get(indicator.origin)
+        source_level = table.level if table is not None else "commune"
         if counted is None:
-            return pd.Series(1.0, index=components.index)
-        return (counted / components["n_membres"]).clip(upper=1.0)
+            present = components[first].notna() if first in components else True
+            return pd.Series(1.0, index=components.index).where(present, 0.0)
+        totals = self._mapping(source_level, level)["parent"].value_counts()
+        return (counted / totals.reindex(counted.index)).clip(upper=1.0)
 
     def reference(self, indicator_id: str, level: str, code: str) -> dict[str, float | None]:
         """Value of the unit, of its département, its région and France side by side."""
@@ -154,6 +219,166 @@ class IndicatorStore:
             if parent in {"departement", "region"}:
                 out[parent] = _value(self.values(parent, "france"), parent_code, indicator_id)
         out["france"] = _value(self.values("france"), "FR", indicator_id)
+        return out
+
+    # ------------------------------------------------------------------ official data
+    def add_official(self, table: OfficialIndicators) -> None:
+        """Register (or replace) an official source's indicators; no-op if already there.
+
+        Examples
+        --------
+        >>> from territorial import load_geography
+        >>> from territorial.indicators import Indicator
+        >>> store = IndicatorStore(load_geography())
+        >>> rate = Indicator(id="t", label="t", unit="%", theme="x", polarity="neutre",
+        ...                  rule="moyenne_ponderee", weight="w")
+        >>> given = pd.DataFrame({"t__somme_ponderee": [10.0 * 800], "t__poids": [800.0]},
+        ...                      index=["01001"])
+        >>> official = pd.DataFrame({"t": [8.9]}, index=["200000172"])
+        >>> store.add_official(OfficialIndicators("officiel:t", [rate], {"commune": given},
+        ...     values={"epci": official}, combine="unites_entieres", estimates={"t": "…"}))
+        >>> float(store.values("epci", "france").at["200000172", "t"])
+        8.9
+        >>> store.is_estimate("t", "epci"), store.is_estimate("t", "perimetre")
+        (False, True)
+        """
+        if self.official_tables.get(table.name) is table:
+            return
+        self.official_tables[table.name] = table
+        self._cache.clear()
+
+    def remove_official(self, name: str) -> None:
+        """Forget an official source's indicators (no error if absent)."""
+        if self.official_tables.pop(name, None) is not None:
+            self._cache.clear()
+
+    def _official_table(self, indicator_id: str) -> OfficialIndicators | None:
+        for table in self.official_tables.values():
+            if any(i.id == indicator_id for i in table.indicators):
+                return table
+        return None
+
+    def is_estimate(self, indicator_id: str, level: str) -> bool:
+        """True when an indicator's values at ``level`` are an estimate, not official.
+
+        Official rates and medians (poverty rate, median standard of living) are published
+        by INSEE for communes, EPCI, départements and régions only; elsewhere (perimeters,
+        France) the store computes a weighted estimate, which the interface must show as
+        such, with :meth:`estimate_method`.
+        """
+        table = self._official_table(indicator_id)
+        if table is None or indicator_id not in table.estimates:
+            return False
+        given = table.values.get(level)
+        return given is None or indicator_id not in given.columns
+
+    def estimate_method(self, indicator_id: str, level: str) -> str | None:
+        """French description of the estimate used at ``level`` (None when official)."""
+        if not self.is_estimate(indicator_id, level):
+            return None
+        table = self._official_table(indicator_id)
+        return table.estimates[indicator_id] if table is not None else None
+
+    def _with_official_values(self, values: pd.DataFrame, level: str) -> pd.DataFrame:
+        for table in self.official_tables.values():
+            given = table.values.get(level)
+            if given is None:
+                continue
+            for column in given.columns:
+                if column in values.columns:
+                    values[column] = given[column].reindex(values.index).astype(float)
+        return values
+
+    def _communes_per_unit(self, level: str) -> pd.Series:
+        hierarchy = self.geo.hierarchy()
+        if level == "france":
+            return pd.Series({"FR": len(hierarchy)})
+        return hierarchy.groupby(level).size()
+
+    def _official_components(self, table: OfficialIndicators, level: str) -> pd.DataFrame | None:
+        key = ("official", table.name, level, self.geo.perimeters_hash)
+        if key in self._cache:
+            return self._cache[key]
+        order = AGGREGATION_LEVELS
+        finer = [lvl for lvl in order[: order.index(level)] if lvl in table.components]
+        if level in table.components:
+            frame = table.components[level].drop(columns=["n_membres"], errors="ignore")
+            if level != "commune":  # coverage: the whole unit when the source gives a value
+                counts = self._communes_per_unit(level).reindex(frame.index).fillna(0)
+                frame = frame.assign(
+                    **{f"{c}__n": counts.where(frame[c].notna(), 0) for c in frame.columns}
+                )
+        elif not finer:
+            frame = None
+        elif table.combine == "unites_entieres":
+            frame = self._whole_units(table, level, finer[::-1])
+        else:
+            mapping = self._mapping(finer[0], level)["parent"]
+            frame = aggregate_components(table.components[finer[0]], mapping, self.catalogue)
+            frame = frame.drop(columns=["n_membres"])
+        self._cache[key] = frame
+        return frame
+
+    def _whole_units(
+        self, table: OfficialIndicators, level: str, sources: list[str]
+    ) -> pd.DataFrame:
+        """Components of each ``level`` unit from the largest official units inside it.
+
+        For each indicator, every target unit takes the components of the official units
+        (``sources``, coarsest first) that lie wholly inside it, have the indicator's
+        data and share no commune with a unit already taken; the communes left are taken
+        one by one. ``<component>__n`` counts the communes covered.
+        """
+        hierarchy = self.geo.hierarchy()
+        if level == "france":
+            target = pd.Series("FR", index=hierarchy.index, dtype=object)
+        else:
+            target = hierarchy[level]
+        orphan = target.isna()
+        groups: list[list[str]] = []
+        seen: set[str] = set()
+        for indicator in table.indicators:
+            columns = [c for c in indicator.components if c not in seen]
+            seen.update(columns)
+            if columns:
+                groups.append(columns)
+        frames = []
+        for columns in groups:
+            free = pd.Series(True, index=hierarchy.index)
+            pieces = []
+            for source in sources:
+                data = table.components[source].reindex(columns=columns)
+                known = data.index[data.notna().all(axis=1).to_numpy()]
+                if source == "commune":
+                    units = pd.Series(hierarchy.index, index=hierarchy.index)
+                else:
+                    units = hierarchy[source]
+                frame = pd.DataFrame(
+                    {"unit": units, "target": target, "busy": ~free, "orphan": orphan}
+                ).dropna(subset=["unit"])
+                stats = frame.groupby("unit").agg(
+                    n_targets=("target", "nunique"),
+                    target=("target", "first"),
+                    busy=("busy", "any"),
+                    orphan=("orphan", "any"),
+                )
+                usable = (stats["n_targets"] == 1) & ~stats["busy"] & ~stats["orphan"]
+                chosen = stats.index[usable.to_numpy() & stats.index.isin(known)]
+                if len(chosen):
+                    piece = data.loc[chosen].assign(_target=stats.loc[chosen, "target"].to_numpy())
+                    pieces.append(piece)
+                    free &= ~units.isin(chosen)
+            covered = (~free[~orphan]).groupby(target[~orphan]).sum()
+            if pieces:
+                summed = pd.concat(pieces).groupby("_target")[columns].sum(min_count=1)
+            else:
+                summed = pd.DataFrame(columns=columns, dtype=float)
+            summed = summed.reindex(covered.index)
+            for column in columns:
+                summed[f"{column}__n"] = covered
+            frames.append(summed)
+        out = pd.concat(frames, axis=1)
+        out.index.name = "code"
         return out
 
 
