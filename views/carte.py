@@ -110,7 +110,7 @@ with side_col:
     if selected:
         row = table.set_index("code").loc[selected]
         position = table.index[table["code"] == selected][0]
-        st.subheader(row["nom"])
+        st.subheader(escape(row["nom"]))
         st.markdown(f"{escape(LEVEL_LABELS[level])} · code {escape(selected)}")
         st.metric(
             indicator.label, f"{fmt(raw[position])}{unit}", help=f"Rang : {rank_text[position]}"

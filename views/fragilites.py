@@ -101,7 +101,7 @@ with side_col:
     st.caption("Classes : quintiles du score (un cinquième des territoires chacune).")
     if selected:
         row = table.loc[selected]
-        st.subheader(row["nom"])
+        st.subheader(escape(row["nom"]))
         st.markdown(f"Score **{format_number(row['score'], 1)}** / 100 — rang **{escape(row['rang_texte'])}** — {escape(row['classe_libelle'])}")
         for number, item in enumerate(result.priorities.get(selected, []), start=1):
             st.markdown(f"{number}. {escape(item['ecart_texte'])}")
