@@ -55,13 +55,21 @@ def static_url(path) -> str:
 
 
 def stepped_scale(classification: Classification, colours: list[str]) -> tuple[list, float, float]:
-    """Plotly colour scale with flat steps at the class breaks, and its (zmin, zmax)."""
+    """Plotly colour scale with flat steps at the class breaks, and its (zmin, zmax).
+
+    Each class owns ``(previous break, its break]``; a class reduced to one value (many
+    zeros, say) still gets its own colour at that exact value.
+    """
     low, high = classification.lower, classification.bins[-1]
     span = (high - low) or 1.0
-    scale = []
-    for (start, end), colour in zip(classification.ranges(), colours, strict=False):
-        scale += [[(start - low) / span, colour], [(end - low) / span, colour]]
-    scale[0][0], scale[-1][0] = 0.0, 1.0
+    step = 1e-9
+    scale, previous_end = [], None
+    for end, colour in zip(classification.bins, colours, strict=False):
+        begin = 0.0 if previous_end is None else previous_end + step
+        finish = max((end - low) / span, begin)
+        scale += [[min(begin, 1.0), colour], [min(finish, 1.0), colour]]
+        previous_end = finish
+    scale[-1][0] = 1.0
     return scale, low, high
 
 
@@ -79,6 +87,8 @@ def choropleth(
     selected: str | None = None,
     height: int = 620,
     width_px: int = 660,
+    missing_label: str = "Donnée manquante",
+    points: go.Scattermap | None = None,
 ) -> go.Figure:
     """Choropleth whose GeoJSON is referenced by URL, never embedded in the figure."""
     geo = geography()
@@ -122,9 +132,11 @@ def choropleth(
                 showscale=False,
                 marker_line_width=0.3,
                 marker_line_color="#ffffff",
-                hovertemplate="<b>%{properties.nom}</b><br>Donnée manquante<extra></extra>",
+                hovertemplate="<b>%{properties.nom}</b><br>" + escape(missing_label) + "<extra></extra>",
             )
         )
+    if points is not None:
+        fig.add_trace(points)
     _add_outline(fig, level, scope, selected)
     centre, zoom = fit_view(bounds(geo, level, scope, selected), width_px, height)
     if selected is not None:
@@ -169,9 +181,10 @@ def legend_html(
         classification.ranges(), classification.counts, colours, names, strict=False
     ):
         title = f"<b>{escape(name)}</b> " if name else ""
+        span = escape(fmt(high)) if fmt(low) == fmt(high) else f"{escape(fmt(low))} – {escape(fmt(high))}"
         rows.append(
             f"<tr><td><span class='dt-swatch' style='background:{colour}'></span></td>"
-            f"<td>{title}{escape(fmt(low))} – {escape(fmt(high))} {escape(unit)}</td>"
+            f"<td>{title}{span} {escape(unit)}</td>"
             f"<td style='text-align:right'>{count}</td></tr>"
         )
     missing = missing or int((classification.classes < 0).sum())
