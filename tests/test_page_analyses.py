@@ -1,0 +1,88 @@
+"""AppTest of the Fiche, Fragilités prioritaires and Catalyseurs pages."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def _page(path: str, **params) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=180)
+    app.switch_page(path)
+    app.query_params.update(params)
+    return app
+
+
+def _text(app) -> str:
+    return " ".join(m.value for m in app.markdown)
+
+
+def test_fiche_without_territory_invites_to_search():
+    app = _page("views/fiche.py")
+    app.run()
+    assert not app.exception
+    assert any("Cherchez un territoire" in i.value for i in app.info)
+
+
+def test_fiche_of_a_commune_shows_identity_indicators_priorities_catalysts():
+    app = _page("views/fiche.py", niveau="commune", territoire="42218")
+    app.run()
+    assert not app.exception
+    assert app.header[0].value == "Saint-Étienne"
+    text = _text(app)
+    assert "Loire" in text and "Auvergne-Rhône-Alpes" in text
+    assert "Projet de territoire" in text
+    assert [s.value for s in app.subheader] == [
+        "Fragilités prioritaires", "Indicateurs", "Catalyseurs territoriaux"
+    ]
+    indicators = app.dataframe[0].value
+    assert "Densité de population" in " ".join(indicators["Indicateur"])
+    assert {"Rang région", "Rang France", "Département", "Région", "France"} <= set(indicators.columns)
+    assert any("FICTIFS" in w.value for w in app.warning)
+    labels = [b.label for b in app.get("download_button")]
+    assert any("HTML" in label for label in labels) and any("CSV" in label for label in labels)
+
+
+def test_fiche_search_changes_territory():
+    app = _page("views/fiche.py", niveau="commune", territoire="42218")
+    app.run()
+    app.text_input(key="recherche").input("Loire").run()
+    app.radio(key="recherche-choix").set_value(("departement", "42")).run()
+    assert not app.exception
+    assert app.header[0].value == "Loire"
+    assert app.query_params["niveau"] == "departement" and app.query_params["territoire"] == "42"
+
+
+def test_fragilites_ranks_and_explains():
+    app = _page("views/fragilites.py", niveau="departement")
+    app.run()
+    assert not app.exception
+    ranking = app.dataframe[0].value
+    assert len(ranking) == 96
+    assert ranking["Rang"].iloc[0] == "1er / 96"
+    assert "Score" in " ".join(ranking.columns)
+    assert app.query_params["jeu"] == "Isolement et accès aux services"
+    assert "Indicateurs" in _text(app)  # the method note
+
+
+def test_fragilites_preset_and_reference_round_trip():
+    app = _page("views/fragilites.py", niveau="epci", jeu="Gouvernance locale", reference="region")
+    app.run()
+    assert not app.exception
+    assert app.selectbox[2].value == "Gouvernance locale"
+    assert app.query_params["reference"] == "region"
+    assert len(app.dataframe[0].value) == 1234
+
+
+@pytest.mark.parametrize("level", ["departement", "epci"])
+def test_catalyseurs_page_marks_the_fictional_example(level):
+    app = _page("views/catalyseurs.py", niveau=level)
+    app.run()
+    assert not app.exception
+    assert any("FICTIFS" in w.value for w in app.warning)
+    densities = app.dataframe[0].value
+    assert densities["Catalyseurs"].sum() == 350
+    assert "Zones blanches" in [s.value for s in app.subheader]
+    assert "plus fragiles" in _text(app)
