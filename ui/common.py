@@ -32,30 +32,29 @@ def projection_mode() -> bool:
     return st.query_params.get("mode") == "projection"
 
 
+_BASE_CSS = (
+    ".block-container {padding-top: 1.2rem;}"
+    ".dt-legend table {border-collapse: collapse; font-size: 0.9rem;}"
+    ".dt-legend td {padding: 2px 6px;}"
+    ".dt-swatch {display:inline-block; width:1.1em; height:1.1em; border:1px solid #555;}"
+    ".dt-source {color:#444; font-size:0.8rem;}"
+)
+_PROJECTION_CSS = (
+    "html, body, [class*='css'], .stMarkdown p, .stMarkdown li, label, .stCaption"
+    " {font-size: 1.45rem !important;}"
+    "h1 {font-size: 2.6rem !important;} h2, h3 {font-size: 2rem !important;}"
+    ".dt-legend table {font-size: 1.3rem;} .dt-legend td {white-space: nowrap;}"
+    ".dt-source {font-size: 1.1rem; color:#000;}"
+    "section[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'] {display: none;}"
+    "header[data-testid='stHeader'] {display: none;}"
+    ".block-container {padding-top: 0.6rem; max-width: 100%;}"
+)
+
+
 def apply_page_style() -> None:
-    """CSS for normal and projection mode."""
-    css = """
-    <style>
-    .block-container {padding-top: 1.2rem;}
-    .dt-legend table {border-collapse: collapse; font-size: 0.9rem;}
-    .dt-legend td {padding: 2px 6px;}
-    .dt-swatch {display:inline-block; width:1.1em; height:1.1em; border:1px solid #555;}
-    .dt-source {color:#444; font-size:0.8rem;}
-    </style>
-    """
-    if projection_mode():
-        css += """
-        <style>
-        html, body, [class*="css"], .stMarkdown p, .stMarkdown li {font-size: 1.45rem !important;}
-        h1 {font-size: 2.6rem !important;} h2, h3 {font-size: 2rem !important;}
-        .dt-legend table {font-size: 1.5rem;}
-        .dt-source {font-size: 1.1rem; color:#000;}
-        section[data-testid="stSidebar"] {display: none;}
-        header[data-testid="stHeader"] {display: none;}
-        .block-container {padding-top: 0.6rem; max-width: 100%;}
-        </style>
-        """
-    st.markdown(css, unsafe_allow_html=True)
+    """CSS for normal and projection mode (one line, so Markdown never reads it as code)."""
+    css = _BASE_CSS + (_PROJECTION_CSS if projection_mode() else "")
+    st.markdown(f"<style>{css}</style>", unsafe_allow_html=True)
 
 
 def level_label(level: str) -> str:

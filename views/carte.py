@@ -92,7 +92,7 @@ unit = f" {indicator.unit}" if indicator.unit else ""
 hover_label = f"Écart à la France ({indicator.label})" if centred else indicator.label
 
 height = 760 if projection_mode() else 620
-map_col, side_col = st.columns([3, 1.15])
+map_col, side_col = st.columns([2.2, 1.3] if projection_mode() else [3, 1.15])
 with map_col:
     fig = choropleth(
         level, scope, table["code"], shown, classification, colours, hover_label, indicator.unit,
