@@ -107,6 +107,11 @@ shown = pd.DataFrame({
     "France": [format_number(v, d) for v, d in zip(table["france"], table["decimales"], strict=True)],
 })
 st.dataframe(shown, hide_index=True, width="stretch")
+st.caption(
+    "Rang : 1er = valeur la plus haute. Selon l'indicateur, une valeur haute peut signaler une "
+    "fragilité (distance à un pôle) ou une ressource (heures d'ouverture des mairies) : voir "
+    "« Fragilités prioritaires » pour la lecture orientée."
+)
 
 st.subheader("Catalyseurs territoriaux")
 fictional_banner(catalysts)
