@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from territorial.geography import Geography
@@ -335,6 +336,18 @@ class IndicatorStore:
         else:
             target = hierarchy[level]
         orphan = target.isna()
+        # Per source level: each commune's unit, and the units wholly inside one target.
+        layers = []
+        for source in sources:
+            if source == "commune":
+                units = pd.Series(hierarchy.index, index=hierarchy.index)
+            else:
+                units = hierarchy[source]
+            pairs = pd.DataFrame({"unit": units, "target": target}).dropna(subset=["unit"])
+            pairs = pairs.drop_duplicates()
+            single = pairs["unit"].value_counts()
+            pure = pairs.loc[pairs["unit"].map(single).eq(1) & pairs["target"].notna()]
+            layers.append((source, units, pure.set_index("unit")["target"]))
         groups: list[list[str]] = []
         seen: set[str] = set()
         for indicator in table.indicators:
@@ -346,28 +359,15 @@ class IndicatorStore:
         for columns in groups:
             free = pd.Series(True, index=hierarchy.index)
             pieces = []
-            for source in sources:
+            for source, units, pure in layers:
                 data = table.components[source].reindex(columns=columns)
                 known = data.index[data.notna().all(axis=1).to_numpy()]
-                if source == "commune":
-                    units = pd.Series(hierarchy.index, index=hierarchy.index)
-                else:
-                    units = hierarchy[source]
-                frame = pd.DataFrame(
-                    {"unit": units, "target": target, "busy": ~free, "orphan": orphan}
-                ).dropna(subset=["unit"])
-                stats = frame.groupby("unit").agg(
-                    n_targets=("target", "nunique"),
-                    target=("target", "first"),
-                    busy=("busy", "any"),
-                    orphan=("orphan", "any"),
-                )
-                usable = (stats["n_targets"] == 1) & ~stats["busy"] & ~stats["orphan"]
-                chosen = stats.index[usable.to_numpy() & stats.index.isin(known)]
+                busy = units[~free].dropna().unique()
+                usable = _member(pure.index, known) & ~_member(pure.index, busy)
+                chosen = pure.index[usable]
                 if len(chosen):
-                    piece = data.loc[chosen].assign(_target=stats.loc[chosen, "target"].to_numpy())
-                    pieces.append(piece)
-                    free &= ~units.isin(chosen)
+                    pieces.append(data.loc[chosen].assign(_target=pure[chosen].to_numpy()))
+                    free &= ~_member(units, chosen)
             covered = (~free[~orphan]).groupby(target[~orphan]).sum()
             if pieces:
                 summed = pd.concat(pieces).groupby("_target")[columns].sum(min_count=1)
@@ -380,6 +380,11 @@ class IndicatorStore:
         out = pd.concat(frames, axis=1)
         out.index.name = "code"
         return out
+
+
+def _member(values, pool) -> np.ndarray:
+    """Vectorised ``values.isin(pool)`` through a hash index (fast on string codes)."""
+    return pd.Index(pool).unique().get_indexer(pd.Index(values)) >= 0
 
 
 def _value(frame: pd.DataFrame, code: str, column: str) -> float | None:
