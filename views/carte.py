@@ -107,6 +107,8 @@ with side_col:
     st.markdown(f"**{escape(title)}** — {escape(LEVEL_LABELS[level])}")
     st.markdown(legend_html(classification, colours, indicator.unit, fmt), unsafe_allow_html=True)
     st.caption(f"France entière : {fmt(france)}{escape(unit)}")
+    if store().is_estimate(indicator.id, level):
+        st.info("**Estimation** à ce niveau : " + escape(store().estimate_method(indicator.id, level)))
     if selected:
         row = table.set_index("code").loc[selected]
         position = table.index[table["code"] == selected][0]
