@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from ui.state import restore_perimeters
+
 st.set_page_config(
     page_title="Dynamiques territoriales",
     page_icon=":material/map:",
@@ -21,4 +23,5 @@ PAGES = [
     st.Page("views/donnees.py", title="Données", icon=":material/database:", url_path="donnees"),
 ]
 
+restore_perimeters()  # a perimeter set chosen in "Données" survives a restart
 st.navigation(PAGES, position="sidebar").run()

@@ -59,6 +59,11 @@ class KeyGuess:
     share: float
 
 
+def _n(count: int, singular: str, plural: str) -> str:
+    """``1 ligne lue`` / ``2 lignes lues`` (French: 0 and 1 take the singular)."""
+    return f"{count} {singular if count < 2 else plural}"
+
+
 @dataclass
 class JoinReport:
     """Everything the user must know about a join, in numbers and in French."""
@@ -92,22 +97,22 @@ class JoinReport:
         level = LEVEL_LABELS[self.level].lower()
         kind = "codes" if self.key_kind == "code" else "NOMS (dernier recours, à vérifier)"
         lines = [
-            f"{self.rows_read} lignes lues dans « {self.source_name} » ; clé : colonne "
+            f"{_n(self.rows_read, 'ligne lue', 'lignes lues')} dans « {self.source_name} » ; clé : colonne "
             f"« {self.key_column} » ({kind} de {level}).",
-            f"{self.matched} lignes rattachées à un territoire.",
+            f"{_n(self.matched, 'ligne rattachée', 'lignes rattachées')} à un territoire.",
         ]
         if self.remapped:
             lines.append(
-                f"{len(self.remapped)} codes remplacés par le code actuel "
+                f"{_n(len(self.remapped), 'code remplacé', 'codes remplacés')} par le code actuel "
                 "(zéro initial, arrondissement, commune déléguée ou ancien code)."
             )
         if self.unmatched:
             reasons = pd.Series([u["raison"] for u in self.unmatched]).value_counts()
             detail = " ; ".join(f"{n} : {reason}" for reason, n in reasons.items())
-            lines.append(f"{len(self.unmatched)} lignes non rattachées — {detail}.")
+            lines.append(f"{_n(len(self.unmatched), 'ligne non rattachée', 'lignes non rattachées')} — {detail}.")
         if self.duplicates_identical:
             lines.append(
-                f"{self.duplicates_identical} lignes en double identiques, comptées une fois."
+                f"{_n(self.duplicates_identical, 'ligne en double identique, comptée', 'lignes en double identiques, comptées')} une fois."
             )
         if self.duplicates_conflicting:
             lines.append(

@@ -27,8 +27,11 @@ def _store(workspace_version: str, perimeters_hash: str) -> IndicatorStore:
     store = IndicatorStore(geo)
     ws = workspace()
     for meta in ws.tables("indicateurs"):
-        values = ws.load_values(meta["slug"])
-        report = JoinReport(**{k: v for k, v in meta["rapport"].items() if k != "complete"})
+        try:
+            values = ws.load_values(meta["slug"])
+            report = JoinReport(**{k: v for k, v in meta["rapport"].items() if k != "complete"})
+        except (KeyError, TypeError, OSError, ValueError):
+            continue  # an unreadable saved table is listed in "Données", never fatal here
         level_population = store.components(meta["niveau"])["population"]
         table = to_user_indicators(
             JoinResult(values, report),
@@ -183,6 +186,8 @@ def restore_perimeters() -> None:
             )
             return
         geo.set_perimeters(pset)
+        if record.get("hash") != geo.perimeters_hash:  # e.g. rebuilt geography: remember it
+            workspace().set_active_perimeters(record["slug"], geo.perimeters_hash)
 
 
 def refresh_store() -> None:

@@ -1,0 +1,289 @@
+"""AppTest of the Données page: upload and save a table, manage tables, perimeters, sources.
+
+Every test uses a temporary workspace (``TERRITORIAL_WORKSPACE``, read each time a
+``Workspace`` is created) and a temporary official-data cache, so nothing is written in the
+repository and nothing is downloaded.
+"""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from territorial.workspace import Workspace
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGE = "views/donnees.py"
+
+TABLE = (
+    "code;Nombre d'associations;Taux de chômage;commentaire\n"
+    "01001;12;7,5;table de test\n"
+    "75108;3;8,1;arrondissement → Paris\n"
+    "99999;1;5;code inconnu\n"
+    "01004;s;6;valeur secrète\n"
+).encode()
+COMPLETE = b"code_dep;Nombre de tiers-lieux (test)\n01;4\n42;7\n69;12\n"
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    monkeypatch.setenv("TERRITORIAL_WORKSPACE", str(tmp_path / "ws"))
+    monkeypatch.setenv("TERRITORIAL_CACHE_DIR", str(tmp_path / "cache"))
+    return Workspace(tmp_path / "ws")
+
+
+def _open(tab: str | None = None) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()
+    return _goto(app, tab)
+
+
+def _goto(app: AppTest, tab: str | None = None) -> AppTest:
+    app.switch_page(PAGE)
+    if tab:
+        app.query_params["onglet"] = tab
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def _plain(text: str) -> str:
+    return text.replace("\\", "")
+
+
+def _texts(app: AppTest) -> str:
+    parts = [m.value for m in app.markdown] + [c.value for c in app.caption]
+    for kind in (app.error, app.warning, app.info, app.success):
+        parts += [e.value for e in kind]
+    return _plain(" ".join(parts))
+
+
+def _upload(app: AppTest, name: str, data: bytes, key="fichier-indicateurs") -> AppTest:
+    uploader = next(u for u in app.file_uploader if u.key == key)
+    uploader.set_value((name, data, "text/csv")).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_page_renders_with_every_tab(workspace):
+    app = _open()
+    assert app.title[0].value == "Données"
+    assert "50 Mo" in _texts(app) and "1 million de lignes" in _texts(app)
+    for tab in ("Mes tableaux", "Périmètres", "Catalyseurs", "Données officielles"):
+        _goto(app, tab)
+        assert app.subheader, tab
+
+
+def test_saved_table_appears_in_the_map_picker(workspace):
+    app = _open()
+    _upload(app, "associations.csv", TABLE)
+    assert app.selectbox[0].value == "code"  # detected key column
+    assert any(s.value == "commune" for s in app.selectbox)
+    text = _texts(app)
+    assert "Tableau incomplet : 1 ligne non rattachée" in text
+    assert "1 : code inconnu" in text
+    unmatched, remapped = app.dataframe[0].value, app.dataframe[1].value
+    assert unmatched.to_dict("records") == [
+        {"Ligne": 4, "Valeur": "99999", "Raison": "code inconnu"}
+    ]
+    assert remapped["Code retenu"].tolist() == ["75056"]  # Paris 8e arrondissement → Paris
+    rules = {s.label: s.value for s in app.selectbox if s.label.startswith("Agrégation")}
+    assert rules["Agrégation de « Taux de chômage »"] == "moyenne_ponderee"
+    assert rules["Agrégation de « Nombre d'associations »"] == "somme"
+    save = next(b for b in app.button if b.label == "Enregistrer")
+    assert save.disabled  # incomplete: the user must acknowledge it first
+    next(c for c in app.checkbox if "incomplet" in c.label).check().run()
+    next(b for b in app.button if b.label == "Enregistrer").click().run()
+    assert not app.exception, app.exception
+    assert "Tableau « associations » enregistré (INCOMPLET)" in _texts(app)
+
+    meta = workspace.tables("indicateurs")[0]
+    assert meta["nom"] == "associations" and meta["niveau"] == "commune"
+    assert meta["rapport"]["complete"] is False and meta["regles"]["Taux de chômage"]
+    assert set(meta) >= {"rapport", "regles", "unites", "polarites", "enregistre_le"}
+
+    app.switch_page("views/carte.py").run()
+    assert not app.exception, app.exception
+    options = app.selectbox(key="pick-indicateur").options
+    assert any("Mes données : associations · Taux de chômage" in o for o in options)
+
+
+def test_rename_and_delete(workspace):
+    app = _open()
+    _upload(app, "tiers_lieux.csv", COMPLETE)
+    assert "Tableau complet" in _texts(app)
+    assert any(s.value == "departement" for s in app.selectbox)
+    next(b for b in app.button if b.label == "Enregistrer").click().run()
+    assert [t["nom"] for t in workspace.tables()] == ["tiers_lieux"]
+
+    _goto(app, "Mes tableaux")
+    table = app.dataframe[0].value
+    assert table["Nom"].tolist() == ["tiers_lieux"] and table["État"].tolist() == ["complet"]
+    app.text_input(key="renommer-nom-tiers_lieux").input("Tiers-lieux 2025").run()
+    app.button(key="renommer").click().run()
+    assert not app.exception, app.exception
+    assert [t["nom"] for t in workspace.tables()] == ["Tiers-lieux 2025"]
+    assert "renommé" in _texts(app)
+
+    app.button(key="supprimer").click().run()
+    assert "Supprimer définitivement" in _texts(app)
+    assert workspace.tables()  # nothing deleted before confirmation
+    app.button(key="supprimer-oui").click().run()
+    assert not app.exception, app.exception
+    assert workspace.tables() == []
+    assert "Aucun tableau enregistré" in _texts(app)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "expected"),
+    [
+        ("vide.csv", b"", "est vide"),
+        ("image.csv", b"\x89PNG\r\n\x1a\n\x00\x00binaire", "image PNG"),
+        ("sans_codes.csv", b"nom;valeur\nabc;1\ndef;2\n", "ne correspond à un territoire"),
+        ("faux.xlsx", b"PK\x03\x04 pas vraiment un classeur", "faux.xlsx"),
+    ],
+)
+def test_malformed_file_gives_a_french_error(workspace, name, data, expected):
+    app = _open()
+    _upload(app, name, data)
+    assert app.error, "no error shown"
+    assert expected in _plain(app.error[0].value)
+    assert "Traceback" not in _texts(app)
+
+
+def test_user_perimeters_are_saved_restored_and_reverted(workspace):
+    app = _open("Périmètres")
+    assert "Un périmètre par EPCI" in _texts(app)
+    app.radio(key="perimetres-type").set_value("utilisateur").run()
+    app.text_input(key="perimetres-nom").input("Atelier test").run()
+    data = b"code;perimetre\n200000172;Alliance test A\n01001;Alliance test B\n"
+    _upload(app, "atelier.csv", data, key="perimetres-fichier")
+    assert "2 périmètres" in _texts(app)
+    try:
+        next(b for b in app.button if b.label == "Utiliser ces périmètres").click().run()
+        assert not app.exception, app.exception
+        assert "Jeu actif : Atelier test" in _texts(app)
+        record = workspace.active_perimeters()
+        assert record["nom"] == "Atelier test" and record["type"] == "utilisateur"
+        assert workspace.perimeter_source(record["slug"])[0] == data
+    finally:
+        from territorial.perimeters import PerimeterSet
+        from ui.state import geography
+
+        geo = geography()
+        geo.set_perimeters(PerimeterSet.one_per_epci(geo.communes))
+    # a fresh start re-applies the saved set, then the fallback button goes back
+    app = _open("Périmètres")
+    try:
+        assert "Jeu actif : Atelier test" in _texts(app)
+        app.button(key="perimetres-repli").click().run()
+        assert not app.exception, app.exception
+        assert "Jeu actif : Un périmètre par EPCI" in _texts(app)
+        assert workspace.active_perimeters()["slug"] == "par_epci"
+    finally:
+        geo.set_perimeters(PerimeterSet.one_per_epci(geo.communes))
+
+
+def test_catalyst_list_is_saved_for_the_catalyst_choice(workspace):
+    app = _open("Catalyseurs")
+    labels = [b.label for b in app.get("download_button")]
+    assert "Télécharger le modèle vide (CSV)" in labels
+    assert "Télécharger l'exemple FICTIF (CSV)" in labels
+    data = "nom;type;code_commune\nAtelier A;Association;42218\nLabo B;Université;75108\n"
+    _upload(app, "mes_catalyseurs.csv", data.encode(), key="catalyseurs-fichier")
+    assert "2 catalyseurs sont localisés" in _texts(app)
+    next(b for b in app.button if b.label == "Enregistrer la liste").click().run()
+    assert not app.exception, app.exception
+    meta = workspace.tables("catalyseurs")[0]
+    assert meta["nom"] == "mes_catalyseurs" and meta["fictif"] is False
+    from ui.state import catalyst_lists
+
+    assert "mes_catalyseurs" in catalyst_lists()
+
+
+def test_offline_update_shows_a_french_message(workspace, tmp_path):
+    app = _open("Données officielles")
+    table = app.dataframe[0].value
+    assert {"Millésime", "État", "Empreinte (sha256)"} <= set(table.columns)
+    app.text_input(key="origine-officielle").input(str(tmp_path / "absent")).run()
+    app.button(key="maj-filosofi").click().run()
+    assert not app.exception, app.exception
+    assert "introuvable" in _plain(app.error[0].value)
+
+
+def test_sources_table_lists_licences(workspace):
+    from territorial.join import JoinReport
+
+    report = JoinReport("mon_fichier.csv", 1, "code", "departement", "code", matched=1)
+    values = pd.DataFrame({"x": [1.0]}, index=pd.Index(["01"], name="code"))
+    workspace.save_table(
+        "Mon tableau",
+        "departement",
+        values,
+        {"rapport": report.to_dict(), "source": "mon_fichier.csv"},
+    )
+    app = _open("Sources et licences")
+    table = app.table[0].value.map(_plain)
+    licences = " ".join(table["Licence"])
+    assert "Licence Ouverte" in licences and "fourni par l'utilisateur" in licences
+    assert "FICTIF" in " ".join(table["Source"]) + licences
+    assert any("mon_fichier.csv" in c for c in table["Contenu"])
+    assert set(table["Catégorie"]) >= {"Géographie", "Indicateurs du catalogue"}
+
+
+def _workbook() -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Notice"
+    book.active.append(["Classeur de test (valeurs inventées)"])
+    data = book.create_sheet("Données")
+    data.append(["Tableau de test"])
+    data.append([])
+    data.append(["Département", "Nombre de maisons France services (test)"])
+    for code, value in (("01", 3), ("42", 5), ("2A", 2)):
+        data.append([code, value])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_excel_sheet_choice_and_header_row(workspace):
+    app = _open()
+    _upload(app, "classeur.xlsx", _workbook())
+    sheet = next(s for s in app.selectbox if s.label == "Feuille du classeur")
+    assert sheet.options == ["Notice", "Données"]
+    assert sheet.value == "Données"  # the notice sheet has no table: skipped, and said so
+    assert "Feuilles sans tableau lisible, passées : « Notice »" in _texts(app)
+    header = next(n for n in app.number_input if n.label.startswith("Ligne d'en-tête"))
+    assert header.value == 3  # title rows skipped
+    assert "Tableau complet" in _texts(app)
+    assert any(s.value == "departement" for s in app.selectbox)
+    header.set_value(1).run()  # a wrong header row is the user's choice, and reported
+    assert not app.exception, app.exception
+    assert app.error or "Tableau complet" not in _texts(app)
+    sheet = next(s for s in app.selectbox if s.label == "Feuille du classeur")
+    sheet.set_value("Notice").run()
+    assert not app.exception, app.exception
+    assert "aucune ligne de données" in _plain(app.error[0].value)
+
+
+def test_workspace_reads_its_folder_at_call_time(tmp_path, monkeypatch):
+    monkeypatch.setenv("TERRITORIAL_WORKSPACE", str(tmp_path / "a"))
+    assert Workspace().directory == tmp_path / "a"
+    monkeypatch.setenv("TERRITORIAL_WORKSPACE", str(tmp_path / "b"))
+    ws = Workspace()
+    assert ws.directory == tmp_path / "b"
+    values = pd.DataFrame({"x": [1.0]}, index=pd.Index(["01"], name="code"))
+    ws.save_table("Essai", "departement", values, {})
+    saved = ws.tables()[0]["enregistre_le"]
+    ws.rename("essai", "Essai renommé")
+    assert ws.tables()[0]["enregistre_le"] == saved
+    assert ws.active_perimeters() is None
+    ws.save_perimeters("Atelier", b"code;perimetre\n", "a.csv", "utilisateur", content_hash="h")
+    assert ws.active_perimeters()["slug"] == "atelier"
+    ws.delete_perimeters("atelier")
+    assert ws.active_perimeters()["slug"] == "par_epci" and ws.perimeter_sets() == []
