@@ -6,6 +6,8 @@ Examples
 '1 234 567,9'
 >>> format_rank(1, 13)
 '1er / 13'
+>>> format_rank(13, 34746).replace("\u202f", " ")
+'13e / 34 746'
 """
 
 from __future__ import annotations
@@ -28,4 +30,4 @@ def format_rank(rank: int | None, total: int) -> str:
     if rank is None:
         return "–"
     suffix = "er" if rank == 1 else "e"
-    return f"{rank}{suffix} / {total}"
+    return f"{format_number(rank)}{suffix} / {format_number(total)}"

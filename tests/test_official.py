@@ -463,7 +463,7 @@ def test_census_parts_are_ratios_of_summed_counts(geo, fetched):
     assert [u["valeur"] for u in reports.unmatched] == ["99999"]
     assert {r["valeur"] for r in reports.remapped} == {"75101", "75102"}
     assert any("plusieurs lignes" in note for note in reports.notes)
-    assert any("1 lignes non rattachées" in line for line in reports.summary_fr())
+    assert any("1 ligne non rattachée" in line for line in reports.summary_fr())
 
 
 def test_census_coarser_level_given_by_the_file_is_used_as_published(geo):
@@ -660,5 +660,5 @@ def test_status_after_download(geo, fetched):
     assert filosofi["sha256"] == fetch_mod.status("filosofi")["sha256"]
     assert filosofi["millesime"] == "2021" and filosofi["editeur"] == "Insee"
     assert filosofi["telecharge_le"] and " à " in filosofi["telecharge_le"]
-    assert any("1 lignes non rattachées" in line for line in filosofi["rattachement"])
+    assert any("1 ligne non rattachée" in line for line in filosofi["rattachement"])
     assert entries["crte"]["charge"] is False  # perimeters: activated separately

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from territorial.classify import Classification
+from territorial.formatting import format_number
 from territorial.mapdata import bounds, fit_view, write_geojson
 from ui.common import escape
 from ui.state import geography
@@ -172,7 +173,7 @@ def _add_outline(fig: go.Figure, level: str, scope: str, selected: str | None) -
 
 def legend_html(
     classification: Classification, colours: list[str], unit: str, fmt, missing: int = 0,
-    names: list[str] | None = None,
+    names: list[str] | None = None, missing_label: str = "Donnée manquante",
 ) -> str:
     """Legend with each class's range and count (and name, if given), plus missing values."""
     rows = []
@@ -185,13 +186,14 @@ def legend_html(
         rows.append(
             f"<tr><td><span class='dt-swatch' style='background:{colour}'></span></td>"
             f"<td>{title}{span} {escape(unit)}</td>"
-            f"<td style='text-align:right'>{count}</td></tr>"
+            f"<td class='dt-n' style='text-align:right'>{format_number(count)}</td></tr>"
         )
     missing = missing or int((classification.classes < 0).sum())
     if missing:
         rows.append(
             f"<tr><td><span class='dt-swatch' style='background:{MISSING_COLOUR}'></span></td>"
-            f"<td>Donnée manquante</td><td style='text-align:right'>{missing}</td></tr>"
+            f"<td>{escape(missing_label)}</td>"
+            f"<td class='dt-n' style='text-align:right'>{format_number(missing)}</td></tr>"
         )
     header = "<tr><td></td><td><b>Classe</b></td><td><b>Territoires</b></td></tr>"
     return f"<div class='dt-legend'><table>{header}{''.join(rows)}</table></div>"

@@ -6,6 +6,7 @@ import streamlit as st
 from territorial import LEVEL_LABELS
 from territorial.classify import METHODS, classify
 from territorial.export import to_csv_bytes
+from territorial.formatting import format_rank
 from ui.common import escape, page_header, projection_mode, query_value, sources_footer, write_query
 from ui.maps import choropleth, legend_html, palette, selected_code, show_map
 from ui.state import geography, store, values
@@ -18,6 +19,11 @@ page_header(
 )
 geo = geography()
 catalogue = store().catalogue
+
+pending = st.session_state.pop("carte-recherche", None)
+if pending is not None:  # apply a search result before the pickers are drawn
+    st.session_state["niveau"], st.session_state["perimetre_etude"], found_code = pending
+    st.query_params.update(niveau=pending[0], perimetre=pending[1], territoire=found_code)
 
 controls = st.columns([1, 1.3, 2])
 with controls[0]:
@@ -52,11 +58,16 @@ with st.expander("Classes, couleurs et recherche", expanded=not projection_mode(
     picked = search_box()
 
 selected = query_value("territoire", "")
-if picked is not None:
-    level, selected = picked
-    scope = (
-        "france" if geo.table(level, "metropole").query("code == @selected").empty else "metropole"
-    )
+if picked is not None and picked != st.session_state.get("carte-recherche-faite"):
+    st.session_state["carte-recherche-faite"] = picked  # apply each search choice once
+    found_level, found_code = picked
+    unit = geo.indexed(found_level).loc[found_code]
+    if found_level == "commune":
+        found_scope = f"region:{unit['region']}"  # the communes of its région: a light map
+    else:
+        found_scope = "france" if unit["outre_mer"] else "metropole"
+    st.session_state["carte-recherche"] = (found_level, found_scope, found_code)
+    st.rerun()
 
 table = geo.table(level, scope).drop(columns="geometry").reset_index(drop=True)
 if selected and selected not in set(table["code"]):
@@ -86,8 +97,7 @@ colours = palette(classification.k, kind)
 
 rank = raw.rank(ascending=False, method="min")
 n_ranked = int(raw.notna().sum())
-rank_text = pd.Series([f"{int(r)}e / {n_ranked}" if r == r else "–" for r in rank])
-rank_text[rank == 1] = f"1er / {n_ranked}"
+rank_text = pd.Series([format_rank(int(r), n_ranked) if r == r else "–" for r in rank])
 unit = f" {indicator.unit}" if indicator.unit else ""
 hover_label = f"Écart à la France ({indicator.label})" if centred else indicator.label
 

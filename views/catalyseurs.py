@@ -89,15 +89,16 @@ with side_col:
     st.caption(f"{len(in_scope)} catalyseurs placés dans ce périmètre d'étude ({len(placed)} dans la liste).")
 
 st.subheader("Densités")
+ordered = table.sort_values(["pour_100k_hab", "nom"], ascending=[False, True])
 shown = pd.DataFrame({
-    "Territoire": table["nom"],
-    "Catalyseurs": table["n_catalyseurs"].astype("Int64"),
-    "Pour 100 000 hab.": table["pour_100k_hab"].round(2),
-    "Pour 1 000 km²": table["pour_1000_km2"].round(2),
-    "Population": table["population"].astype("Int64"),
-}).sort_values("Pour 100 000 hab.", ascending=False)
+    "Territoire": ordered["nom"],
+    "Catalyseurs": ordered["n_catalyseurs"].astype("Int64"),
+    "Pour 100 000 hab.": ordered["pour_100k_hab"].map(lambda v: format_number(v, 2)),
+    "Pour 1 000 km²": ordered["pour_1000_km2"].map(lambda v: format_number(v, 2)),
+    "Population": ordered["population"].map(format_number),
+}).rename_axis("Code")
 st.dataframe(shown, width="stretch", height=360)
-st.download_button("Télécharger les densités (CSV)", to_csv_bytes(shown.reset_index()), file_name=f"catalyseurs_{level}.csv", mime="text/csv")
+st.download_button("Télécharger les densités (CSV)", to_csv_bytes(ordered.reset_index()), file_name=f"catalyseurs_{level}.csv", mime="text/csv")
 
 st.subheader("Zones blanches")
 presets = available_presets(indicator_store.catalogue)
@@ -113,9 +114,11 @@ except FragilityError as error:
     st.stop()
 fragile = result.table.index[result.table["classe"].eq(5).fillna(False).to_numpy(dtype=bool)]
 blank = gaps(catalysts, geo, level, scope, fragile)
+verb = "n'a" if len(blank) < 2 else "n'ont"
+noun = "territoire" if len(blank) < 2 else "territoires"
 st.markdown(
-    f"**{len(blank)}** territoires parmi les {len(fragile)} plus fragiles (« {escape(preset)} ») "
-    f"n'ont aucun catalyseur{' (liste FICTIVE)' if catalysts.fictional else ''}."
+    f"**{len(blank)}** {noun} parmi les {len(fragile)} plus fragiles (« {escape(preset)} ») "
+    f"{verb} aucun catalyseur{' (liste FICTIVE)' if catalysts.fictional else ''}."
 )
 if not blank.empty:
     distance = blank["distance_km"].reindex(table.index)
@@ -131,15 +134,19 @@ if not blank.empty:
         show_map(gap_fig, key=f"zones-blanches-{level}-{scope}")
     with gap_side:
         st.markdown("**Distance au catalyseur le plus proche**")
-        st.markdown(legend_html(gap_classes, gap_colours, "km", lambda v: format_number(v, 1)), unsafe_allow_html=True)
+        st.markdown(
+            legend_html(gap_classes, gap_colours, "km", lambda v: format_number(v, 1),
+                        missing_label="Pas une zone blanche"),
+            unsafe_allow_html=True,
+        )
     gap_table = pd.DataFrame({
         "Territoire": blank["nom"],
-        "Distance (km)": blank["distance_km"].round(1),
+        "Distance (km)": blank["distance_km"].map(lambda v: format_number(v, 1)),
         "Catalyseur le plus proche": blank["catalyseur_proche"],
         "Sa commune": blank["nom_commune_catalyseur"],
-    })
+    }).rename_axis("Code")
     st.dataframe(gap_table, width="stretch")
-    st.download_button("Télécharger les zones blanches (CSV)", to_csv_bytes(gap_table.reset_index()), file_name=f"zones_blanches_{level}.csv", mime="text/csv")
+    st.download_button("Télécharger les zones blanches (CSV)", to_csv_bytes(blank.reset_index()), file_name=f"zones_blanches_{level}.csv", mime="text/csv")
 
 write_query(niveau=level, perimetre=scope, mesure=measure, jeu=preset, catalyseurs=choice)
 sources_footer()

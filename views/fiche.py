@@ -75,10 +75,11 @@ st.markdown(
     f"**{escape(identity['niveau'])}** · code {escape(code)} · "
     + " · ".join(f"{escape(p['niveau'])} : **{escape(p['nom'])}**" for p in identity["parents"])
 )
-cols = st.columns(3)
+cols = st.columns(3 if level != "commune" else 2)
 cols[0].metric("Population municipale", identity["population"])
 cols[1].metric("Superficie (km²)", identity["superficie_km2"])
-cols[2].metric("Communes", identity["n_communes"])
+if level != "commune":
+    cols[2].metric("Communes", identity["n_communes"])
 if "perimetre" in identity:
     perimeter = identity["perimetre"]
     st.markdown(

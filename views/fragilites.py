@@ -112,14 +112,14 @@ st.subheader("Classement")
 shown = pd.DataFrame({
     "Rang": table["rang_texte"],
     "Territoire": table["nom"],
-    "Score (0-100)": table["score"],
+    "Score (0-100)": table["score"].map(lambda v: format_number(v, 1)),
     "Classe": table["classe_libelle"],
     "Fragilités prioritaires": table["priorites_texte"],
     "Couverture des données": (100 * table["couverture"]).round(0).astype("Int64").astype(str) + " %",
     "Sans score : raison": table["sans_score_raison"],
-})
+}).rename_axis("Code")
 st.dataframe(shown, width="stretch", height=420 if not projection_mode() else 600)
-st.download_button("Télécharger le classement (CSV)", to_csv_bytes(shown.reset_index()),
+st.download_button("Télécharger le classement (CSV)", to_csv_bytes(table.reset_index()),
                    file_name=f"fragilites_{level}.csv", mime="text/csv")
 
 with st.expander("Méthode (en clair)", expanded=projection_mode() is False):
