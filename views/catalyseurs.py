@@ -68,7 +68,7 @@ points = go.Scattermap(
 ranks = values.rank(ascending=False, method="min")
 rank_text = pd.Series([f"{int(r)}e / {int(values.notna().sum())}" if r == r else "–" for r in ranks], index=values.index)
 
-map_col, side_col = st.columns([3, 1.2])
+map_col, side_col = st.columns([2.1, 1.4] if projection_mode() else [3, 1.2])
 with map_col:
     fig = choropleth(
         level, scope, pd.Series(table.index), values, classification, colours, label, unit, decimals,
@@ -124,7 +124,7 @@ if not blank.empty:
     distance = blank["distance_km"].reindex(table.index)
     gap_classes = classify(distance.reset_index(drop=True), "quantiles", k=min(5, max(1, len(blank))))
     gap_colours = palette(gap_classes.k, "sequentiel")
-    gap_col, gap_side = st.columns([3, 1.2])
+    gap_col, gap_side = st.columns([2.1, 1.4] if projection_mode() else [3, 1.2])
     with gap_col:
         gap_fig = choropleth(
             level, scope, pd.Series(table.index), distance, gap_classes, gap_colours,

@@ -76,7 +76,7 @@ selected = query_value("territoire", "")
 if selected not in table.index:
     selected = ""
 
-map_col, side_col = st.columns([3, 1.2])
+map_col, side_col = st.columns([2.1, 1.4] if projection_mode() else [3, 1.2])
 scores = table["score"].reindex(geo.table(level, scope)["code"].to_numpy())
 classes = table["classe"]
 breaks = [float(table.loc[classes == c, "score"].max()) for c in range(1, 6) if (classes == c).any()]
