@@ -312,7 +312,7 @@ def test_epci_isolement_ranks_every_metropolitan_epci(store, isolement):
     table = isolement.table
     assert len(table) == 1234 and isolement.coverage["n_scores"] == 1234
     assert table["rang"].tolist() == list(range(1, 1235))
-    assert table["rang_texte"].iloc[0] == "1er / 1234"
+    assert table["rang_texte"].iloc[0] == "1er / 1\u202f234"
     assert table["score"].is_monotonic_decreasing
     assert table["classe"].value_counts().between(240, 255).all()
     again = fragility(store, "epci", preset="Isolement et accès aux services")
