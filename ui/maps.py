@@ -90,15 +90,24 @@ def choropleth(
     width_px: int = 660,
     missing_label: str = "Donnée manquante",
     points: go.Scattermap | None = None,
+    rank_total: int | None = None,
 ) -> go.Figure:
-    """Choropleth whose GeoJSON is referenced by URL, never embedded in the figure."""
+    """Choropleth whose GeoJSON is referenced by URL, never embedded in the figure.
+
+    ``ranks`` are texts ("3e / 96"), or integers when ``rank_total`` is given: then only
+    the integers travel to the browser and the template writes "Xe / total" (the first
+    units get their own one-unit trace, for "1er").
+    """
     geo = geography()
     url = static_url(write_geojson(geo, level, scope))
     codes = codes.reset_index(drop=True)
     values = values.reset_index(drop=True).round(decimals)
     present = values.notna().to_numpy()
     unit_text = f" {escape(unit)}" if unit else ""
-    rank_part = "<br>Rang : %{customdata}" if ranks is not None else ""
+    total = format_number(rank_total) if rank_total is not None else ""
+    rank_part = ""
+    if ranks is not None:
+        rank_part = "<br>Rang : %{customdata}" + (f"e / {total}" if rank_total is not None else "")
     template = (
         "<b>%{properties.nom}</b><br>" + escape(hover_label) + " : %{z:,." + str(decimals) + "f}"
         + unit_text + rank_part + "<extra></extra>"
@@ -120,8 +129,25 @@ def choropleth(
             hovertemplate=template,
         )
         if ranks is not None:
-            trace.customdata = ranks.reset_index(drop=True)[present].to_numpy()
+            shown_ranks = ranks.reset_index(drop=True)
+            first = (shown_ranks == 1).to_numpy() & present if rank_total is not None else None
+            if first is not None:
+                shown_ranks = shown_ranks.fillna(0).astype(int)
+                trace.update(locations=codes[present & ~first].to_numpy(), z=values[present & ~first].to_numpy())
+                trace.customdata = shown_ranks[present & ~first].to_numpy()
+            else:
+                trace.customdata = shown_ranks[present].to_numpy()
         fig.add_trace(trace)
+        if ranks is not None and first is not None and first.any():
+            fig.add_trace(
+                go.Choroplethmap(
+                    geojson=url, featureidkey="id", locations=codes[first].to_numpy(),
+                    z=values[first].to_numpy(), zmin=zmin, zmax=zmax, colorscale=scale,
+                    showscale=False, marker_line_width=trace.marker.line.width,
+                    marker_line_color="#ffffff",
+                    hovertemplate=template.replace("%{customdata}e", "1er"),
+                )
+            )
     if not present.all():
         fig.add_trace(
             go.Choroplethmap(

@@ -106,7 +106,8 @@ map_col, side_col = st.columns([2.2, 1.3] if projection_mode() else [3, 1.15])
 with map_col:
     fig = choropleth(
         level, scope, table["code"], shown, classification, colours, hover_label, indicator.unit,
-        indicator.decimals, ranks=rank_text, selected=selected or None, height=height,
+        indicator.decimals, ranks=rank, rank_total=n_ranked, selected=selected or None,
+        height=height,
     )
     event = show_map(fig, key=f"carte-{level}-{scope}")
     clicked = selected_code(event)
@@ -148,7 +149,9 @@ write_query(
     territoire=selected or None,
 )
 if not projection_mode():
-    with st.expander("Tableau des données de la carte (équivalent accessible)"):
+    # A toggle, not an expander: the table is only built and sent when asked for, so an
+    # indicator switch sends the map's values alone.
+    if st.toggle("Afficher le tableau des données de la carte (équivalent accessible)", key="tableau"):
         data = pd.DataFrame(
             {
                 "Code": table["code"],
