@@ -434,8 +434,11 @@ def _coverage(
     values: pd.DataFrame, geo: Geography, level: str, scope: str = "metropole"
 ) -> dict[str, dict]:
     """Share of the population (metropolitan, or of all France) covered at the table's level."""
-    table = geo.table(level, "france" if scope == "france" else "metropole").set_index("code")
-    covered = table.index.isin(values.index)
+    table = geo.indexed(level)
+    if scope != "france":
+        table = table[~table["outre_mer"].to_numpy(dtype=bool)]
+    covered = table.index.get_indexer(values.index)
+    covered = np.isin(np.arange(len(table)), covered[covered >= 0])
     population = table["population"].fillna(0)
     return {
         level: {

@@ -1209,6 +1209,27 @@ def _row_numbers(index: pd.Index, positions: np.ndarray) -> list[int]:
     return [int(p) + 1 for p in positions]
 
 
+_PLAIN_NUMBER = r"[+-]?\d+(?:\.\d+)?"
+
+
+def _plain_numbers(text: pd.Series, empty: np.ndarray) -> pd.Series | None:
+    """Floats when every filled cell is a plain number, else None.
+
+    In such a column a dot is always a decimal point (the full parser only reads "1.234"
+    as a thousand when another cell shows it, e.g. "1.234.567" or "12,5", which are not
+    plain), so both readings agree.
+    """
+    if empty.all():
+        return None
+    numbers = pd.to_numeric(text.where(~empty, None), errors="coerce").to_numpy(dtype="float64")
+    parsed = np.isfinite(numbers)
+    if not (parsed | empty).all():
+        return None
+    if not text[~empty].str.fullmatch(_PLAIN_NUMBER).all():  # e.g. "1e5", " 12"
+        return None
+    return pd.Series(numbers, index=text.index, dtype="float64")
+
+
 def parse_numbers(values: pd.Series) -> tuple[pd.Series, NumberReport]:
     """Convert text cells written the French (or English) way to floats.
 
@@ -1251,6 +1272,11 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, NumberReport]:
     """
     text = _as_text(values)
     empty = (text == "").to_numpy()
+    plain = _plain_numbers(text, empty)
+    if plain is not None:  # fast path: every filled cell is a plain number ("12", "-3.5")
+        return plain.rename(values.name), NumberReport(
+            n_values=len(text), n_numeric=int((~empty).sum()), n_empty=int(empty.sum())
+        )
     secret = text.str.lower().isin(SECRET_MARKERS).to_numpy() & ~empty
     numbers = pd.Series(_to_floats(_number_text(text)), index=values.index, dtype="float64")
     numeric = numbers.notna().to_numpy()
