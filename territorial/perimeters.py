@@ -224,7 +224,15 @@ class PerimeterSet:
         )
 
     def content_hash(self) -> str:
-        """Hash of the membership (commune → perimeter), used to cache derived geometry."""
+        """Hash of the membership (commune → perimeter), used to cache derived geometry.
+
+        Computed once: a perimeter set is not modified after it is built.
+        """
+        if "_content_hash" not in self.__dict__:
+            self.__dict__["_content_hash"] = self._hash_membership()
+        return self.__dict__["_content_hash"]
+
+    def _hash_membership(self) -> str:
         membership = self.membership.dropna().astype(str)
         frame = pd.DataFrame(
             {"commune": membership.index.astype(str), "perimetre": membership.to_numpy()}
@@ -240,7 +248,20 @@ _MEMO: dict[str, gpd.GeoSeries] = {}
 _MEMO_SIZE = 8
 
 
+_FINGERPRINTS: dict[int, tuple[weakref.ref, str]] = {}
+
+
 def _communes_fingerprint(communes: gpd.GeoDataFrame) -> str:
+    """Fingerprint of the commune layer, computed once per layer object."""
+    known = _FINGERPRINTS.get(id(communes))
+    if known is not None and known[0]() is communes:
+        return known[1]
+    fingerprint = _compute_fingerprint(communes)
+    _FINGERPRINTS[id(communes)] = (weakref.ref(communes), fingerprint)
+    return fingerprint
+
+
+def _compute_fingerprint(communes: gpd.GeoDataFrame) -> str:
     """Cheap fingerprint of the commune layer: codes, vertex counts, bounds and CRS."""
     geometry = communes.geometry.to_numpy()
     digest = hashlib.sha256()
