@@ -99,8 +99,10 @@ def sources_footer() -> None:
         f"({escape(s['licence'])})"
         for s in manifest["sources"]
     ]
+    perimeters = geography().perimeters
     st.markdown(
         f"<div class='dt-source'>Sources : {' · '.join(parts)}. COG {manifest['cog']}, "
-        f"{escape(manifest['population']['definition'])}.</div>",
+        f"{escape(manifest['population']['definition'])}. Projets de territoire : "
+        f"{escape(perimeters.name)}.</div>",
         unsafe_allow_html=True,
     )
