@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from territorial.codes import normalise_series
+from territorial.codes import clean_series, normalise_series
 from territorial.formatting import format_number
 from territorial.geography import LEVEL_LABELS, Geography
 from territorial.indicators import Indicator
@@ -166,11 +166,34 @@ def normalise_codes(geo: Geography, level: str, values: pd.Series) -> pd.DataFra
     return pd.DataFrame({"code": code.where(known), "how": how.where(known)})
 
 
-def _share(geo: Geography, level: str, values: pd.Series) -> float:
-    sample = values[values.str.strip() != ""].drop_duplicates().head(_SAMPLE)
+# What a cleaned cell (spaces removed) must look like to possibly be a code of a level:
+# a cheap filter that spares the full normalisation for columns that cannot match.
+_CODE_SHAPES = {
+    "commune": r"\d[\dAB]\d{2,3}|\d{9}",  # 1001, 01001, 2A004; or the commune's SIREN
+    "epci": r"\d{7,9}",
+    "departement": r"\d{1,3}|2[AB]",
+    "region": r"\d{1,2}",
+}
+
+
+def _key_sample(values: pd.Series) -> pd.DataFrame:
+    """Up to ``_SAMPLE`` distinct filled cells of a column (``raw``), where key shares are
+    measured, with their cleaned, upper-case, space-free form (``compact``)."""
+    distinct = values.drop_duplicates()
+    raw = distinct[distinct.str.strip() != ""].head(_SAMPLE)
+    compact = clean_series(raw).str.upper().str.replace(r"[\s\u00a0]", "", regex=True)
+    return pd.DataFrame({"raw": raw, "compact": compact})
+
+
+def _share(geo: Geography, level: str, sample: pd.DataFrame) -> float:
+    """Share of a column's sample (see :func:`_key_sample`) that are codes of ``level``."""
+    total = len(sample)
+    shape = _CODE_SHAPES.get(level)
+    if shape is not None:
+        sample = sample[sample["compact"].str.fullmatch(shape).to_numpy(dtype=bool)]
     if sample.empty:
         return 0.0
-    return float(normalise_codes(geo, level, sample)["code"].notna().mean())
+    return float(normalise_codes(geo, level, sample["raw"])["code"].notna().sum() / total)
 
 
 def _name_index(geo: Geography, level: str) -> pd.Series:
@@ -218,14 +241,15 @@ def detect_key(raw: RawTable, geo: Geography) -> list[KeyGuess]:
             continue
         uniqueness = values.nunique() / max(len(values), 1)
         plain = _plain_integers(values)
+        sample = _key_sample(values)
         for level in KEY_LEVELS:
-            share = _share(geo, level, values)
+            hint = bool(re.search(_HINTS[level], headers[column]))
+            weak = level in {"departement", "region"} and not hint and plain
+            if weak and (position > 0 or named - {column}):
+                continue  # a count, unless first and no other header names the key
+            share = _share(geo, level, sample)
             if share > 0:
-                hint = bool(re.search(_HINTS[level], headers[column]))
                 score = share + 0.25 * hint + 0.1 * uniqueness + (0.05 if position == 0 else 0)
-                weak = level in {"departement", "region"} and not hint and plain
-                if weak and (position > 0 or named - {column}):
-                    continue  # a count, unless first and no other header names the key
                 if level in {"departement", "region"} and not hint:
                     score -= 0.4  # small numbers look like these codes: ask for a header hint
                 if weak:
@@ -304,8 +328,7 @@ def join_table(
 
 def _choose_key(raw: RawTable, geo: Geography, key, level, kind) -> KeyGuess:
     if key is not None and level is not None:
-        values = raw.frame[key].astype(str)
-        share = _share(geo, level, values)
+        share = _share(geo, level, _key_sample(raw.frame[key].astype(str)))
         return KeyGuess(key, level, kind or ("code" if share > 0 else "nom"), share)
     guesses = [
         g
@@ -370,7 +393,8 @@ def _other_keys(frame: pd.DataFrame, geo: Geography, key: str) -> set[str]:
         values = frame[column].astype(str)
         header = fold(column).replace(" ", "_")
         if looks_like_codes(values) or any(
-            re.search(_HINTS[lvl], header) and _share(geo, lvl, values) >= 0.5 for lvl in KEY_LEVELS
+            re.search(_HINTS[lvl], header) and _share(geo, lvl, _key_sample(values)) >= 0.5
+            for lvl in KEY_LEVELS
         ):
             others.add(column)
     return others

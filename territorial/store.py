@@ -124,11 +124,22 @@ class IndicatorStore:
     def add(self, table: UserIndicators) -> None:
         """Register (or replace) a user table's indicators."""
         self.user_tables[table.name] = table
-        self._cache.clear()
+        self._forget_user_table(table.name)
 
     def remove(self, name: str) -> None:
         self.user_tables.pop(name, None)
-        self._cache.clear()
+        self._forget_user_table(name)
+
+    def _forget_user_table(self, name: str) -> None:
+        """Drop the cached results that depend on a user table; keep the rest.
+
+        Mappings between levels, shipped and official components do not depend on user
+        tables; indicator values (all tables together) and the table's own aggregated
+        components do.
+        """
+        stale = [k for k in self._cache if k[0] == "values" or k[:2] == ("user", name)]
+        for key in stale:
+            del self._cache[key]
 
     # ------------------------------------------------------------------ components
     def _mapping(self, child: str, parent: str) -> pd.DataFrame:

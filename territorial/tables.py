@@ -1209,23 +1209,29 @@ def _row_numbers(index: pd.Index, positions: np.ndarray) -> list[int]:
     return [int(p) + 1 for p in positions]
 
 
-_PLAIN_NUMBER = r"[+-]?\d+(?:\.\d+)?"
+_PLAIN_NUMBER = r"[+-]?[0-9]+(?:\.[0-9]+)?"  # 12, -3.5
+_PLAIN_COMMA_NUMBER = r"[+-]?[0-9]+(?:,[0-9]+)?"  # 12, -3,5
 
 
-def _plain_numbers(text: pd.Series, empty: np.ndarray) -> pd.Series | None:
-    """Floats when every filled cell is a plain number, else None.
+def _plain_numbers(text: pd.Series, skipped: np.ndarray) -> pd.Series | None:
+    """Floats when every cell not ``skipped`` is a plain number, else None.
 
-    In such a column a dot is always a decimal point (the full parser only reads "1.234"
-    as a thousand when another cell shows it, e.g. "1.234.567" or "12,5", which are not
-    plain), so both readings agree.
+    Plain means all written with a decimal dot (``-3.5``) or all with a decimal comma
+    (``-3,5``), integers allowed in both, nothing else. In such a column the full parser
+    reads every separator as a decimal one (it only reads ``1.234`` or ``1,234`` as a
+    thousand when another cell shows it, e.g. ``1.234.567``, or ``12,5`` next to dotted
+    cells, which are not plain), so both readings agree. Skipped cells give NaN.
     """
-    if empty.all():
+    filled = text[~skipped]
+    if filled.empty:
         return None
-    numbers = pd.to_numeric(text.where(~empty, None), errors="coerce").to_numpy(dtype="float64")
-    parsed = np.isfinite(numbers)
-    if not (parsed | empty).all():
-        return None
-    if not text[~empty].str.fullmatch(_PLAIN_NUMBER).all():  # e.g. "1e5", " 12"
+    if not filled.str.fullmatch(_PLAIN_NUMBER).all():  # e.g. "12,5", "1e5", " 12"
+        if not filled.str.fullmatch(_PLAIN_COMMA_NUMBER).all():
+            return None
+        filled = filled.str.replace(",", ".", regex=False)
+    numbers = np.full(len(text), np.nan)
+    numbers[~skipped] = _floats(filled)
+    if not np.isfinite(numbers[~skipped]).all():  # digits beyond the float range
         return None
     return pd.Series(numbers, index=text.index, dtype="float64")
 
@@ -1272,12 +1278,15 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, NumberReport]:
     """
     text = _as_text(values)
     empty = (text == "").to_numpy()
-    plain = _plain_numbers(text, empty)
-    if plain is not None:  # fast path: every filled cell is a plain number ("12", "-3.5")
-        return plain.rename(values.name), NumberReport(
-            n_values=len(text), n_numeric=int((~empty).sum()), n_empty=int(empty.sum())
-        )
     secret = text.str.lower().isin(SECRET_MARKERS).to_numpy() & ~empty
+    plain = _plain_numbers(text, empty | secret)
+    if plain is not None:  # fast path: "12", "-3.5" or "12", "-3,5", secret markers
+        return plain.rename(values.name), NumberReport(
+            n_values=len(text),
+            n_numeric=int((~(empty | secret)).sum()),
+            n_secret=int(secret.sum()),
+            n_empty=int(empty.sum()),
+        )
     numbers = pd.Series(_to_floats(_number_text(text)), index=values.index, dtype="float64")
     numeric = numbers.notna().to_numpy()
     invalid = ~(numeric | secret | empty)
@@ -1307,7 +1316,9 @@ def looks_like_codes(values: pd.Series) -> bool:
     >>> looks_like_codes(pd.Series(["01001", "75056"])), looks_like_codes(pd.Series(["0,5"]))
     (True, False)
     """
-    return bool(_as_text(values).str.fullmatch(_LEADING_ZERO_INT).any())
+    text = _as_text(values)
+    text = text[text.str.startswith("0").to_numpy(dtype=bool)]  # cheap first pass
+    return bool(text.str.fullmatch(_LEADING_ZERO_INT).any())
 
 
 def numeric_columns(

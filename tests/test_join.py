@@ -530,6 +530,22 @@ def test_epci_table_aggregates_to_departement(geo, store):
     assert store.values("commune")[table.indicators[0].id].isna().all()
 
 
+def test_replacing_a_user_table_updates_every_level(geo):
+    """Adding a table under an existing name drops only the results that depend on it."""
+    store = IndicatorStore(geo)
+    population = store.components("departement")["population"]
+    before = store.values("region").copy()
+    for value in (5, 9):
+        result = join(csv("dep;Nombre", [("2A", value), ("2B", 1)]), geo)
+        store.add(to_user_indicators(result, "Corse", population))
+        indicator = store.user_tables["Corse"].indicators[0].id
+        assert store.values("region").at["94", indicator] == value + 1
+        assert store.values("france").at["FR", indicator] == value + 1
+    store.remove("Corse")
+    assert indicator not in store.values("region").columns
+    pd.testing.assert_frame_equal(store.values("region"), before)
+
+
 # --------------------------------------------------------------------------- malformed
 def _error(callable_, *args, **kwargs) -> str:
     with pytest.raises(TableError) as info:
@@ -606,3 +622,23 @@ def test_errors_are_never_tracebacks(geo):
     for data in inputs:
         with pytest.raises(TableError):
             join_table(read_table(data, "f.csv"), geo)
+
+
+@pytest.mark.parametrize("level", ["commune", "epci", "departement", "region"])
+def test_code_shape_filter_never_rejects_a_code_that_normalises(geo, level):
+    """The cheap shape filter of key detection keeps every cell the full rules accept."""
+    from territorial.join import _key_sample, _share, normalise_codes
+
+    codes = list(geo.table(level, "france")["code"].sample(frac=1, random_state=3).head(150))
+    variants = [c.lstrip("0") for c in codes] + [c.lower() for c in codes]
+    variants += [f'="{c}"' for c in codes[:20]] + [f"{c}.0" for c in codes[:20] if c.isdigit()]
+    if level == "commune":
+        variants += list(geo.communes["siren"].head(50))
+        variants += list(geo.aliases["alias"].head(50)) + ["75108", "2a004", "2B033"]
+    if level == "epci":
+        variants += [f"{c[:3]} {c[3:6]} {c[6:]}" for c in codes[:20]]
+    cells = pd.Series(codes + variants + ["abc", "99999", "1,5"]).drop_duplicates()
+    sample = _key_sample(cells.reset_index(drop=True))
+    expected = normalise_codes(geo, level, sample["raw"])["code"].notna().mean()
+    assert 0.5 < expected < 1
+    assert _share(geo, level, sample) == pytest.approx(expected)

@@ -684,6 +684,49 @@ def test_dot_and_comma_ambiguity_rule(cells, expected):
     assert numbers.tolist() == pytest.approx(expected)
 
 
+def _full_parser(cells: list[str]) -> np.ndarray:
+    """The general path of parse_numbers, bypassing its plain-number fast path."""
+    text = tables._as_text(pd.Series(cells))
+    return tables._to_floats(tables._number_text(text))
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["12", "-3", "+4", "0"],
+        ["12.5", "-3.25", "7", "1.234"],  # decimal dots, "1.234" alone is a decimal
+        ["12,5", "-3,25", "7", "1,234"],  # decimal commas, "1,234" alone is a decimal
+        ["40,12", "s", "", "nd", "3"],  # secret and empty cells beside decimal commas
+        ["1.5", "secret", "2"],
+    ],
+)
+def test_plain_number_fast_path_agrees_with_the_full_parser(cells):
+    numbers, report = parse_numbers(pd.Series(cells))
+    assert tables._plain_numbers(
+        tables._as_text(pd.Series(cells)),
+        np.array([c.lower() in SECRET_MARKERS for c in cells]),
+    ) is not None  # the fast path is the one taken
+    assert np.array_equal(numbers.to_numpy(), _full_parser(cells), equal_nan=True)
+    secret = sum(c != "" and c.lower() in SECRET_MARKERS for c in cells)
+    assert (report.n_secret, report.n_empty) == (secret, cells.count(""))
+    assert report.n_numeric == len(cells) - secret - cells.count("") and report.n_invalid == 0
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["1.234", "12,5"],  # mixed separators: the column decides, not each cell
+        ["1 234", "5"],  # thousands spaces
+        ["1e5", "2"],
+        ["12,5 %", "3"],
+        ["abc", "3"],
+    ],
+)
+def test_other_columns_leave_the_fast_path(cells):
+    text = tables._as_text(pd.Series(cells))
+    assert tables._plain_numbers(text, np.zeros(len(cells), dtype=bool)) is None
+
+
 # --------------------------------------------------------------------------- numeric_columns
 
 
