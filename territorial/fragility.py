@@ -902,10 +902,14 @@ def _text_lines(result: FragilityResult, limit: int) -> list[str]:
 
 
 def _cli_store():
+    """The shipped indicators plus the official ones in the download cache, as in the app."""
     from territorial.geography import load_geography
+    from territorial.official import register_official
     from territorial.store import IndicatorStore
 
-    return IndicatorStore(load_geography())
+    store = IndicatorStore(load_geography())
+    register_official(store)
+    return store
 
 
 def cli_fragility(

@@ -662,3 +662,15 @@ def test_status_after_download(geo, fetched):
     assert filosofi["telecharge_le"] and " à " in filosofi["telecharge_le"]
     assert any("1 ligne non rattachée" in line for line in filosofi["rattachement"])
     assert entries["crte"]["charge"] is False  # perimeters: activated separately
+
+
+def test_cli_fragility_uses_the_cached_official_indicators(geo, fetched, capsys):
+    import json
+
+    from territorial.fragility import cli_fragility
+
+    code = cli_fragility("epci", "france", "taux_pauvrete", None, None, "france", True)
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 0
+    ranked = {row["code"] for row in payload["table"] if row["score"] is not None}
+    assert EPCI_A in ranked
