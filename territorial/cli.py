@@ -43,8 +43,9 @@ def info() -> dict:
         "sources": manifest["sources"],
         "build_date": manifest["build_date"],
         "perimetres_actifs": {"nom": pset.name, "type": pset.kind, "source": pset.source},
-        "epci_multi_departements": int((geo.epcis["n_departements"] > 1).sum()),
-        "epci_multi_regions": int((geo.epcis["n_regions"] > 1).sum()),
+        "regle_de_rattachement": manifest["attachment_rule"],
+        "epci_multi_departements": geo.spanning_epcis("departement").to_dict("records"),
+        "epci_multi_regions": geo.spanning_epcis("region").to_dict("records"),
         "reparations": manifest["repairs"],
     }
 
@@ -122,6 +123,8 @@ def _info_lines(payload: dict) -> list[str]:
             f"{level['libelle']:<26} {metro['nombre']:>6} en métropole, "
             f"population {metro['population']:,}".replace(",", " ")
         )
+    for key, label in (("epci_multi_departements", "départements"), ("epci_multi_regions", "régions")):
+        lines.append(f"EPCI sur plusieurs {label} : {len(payload[key])} (liste : --json)")
     lines.append(f"Périmètres actifs : {payload['perimetres_actifs']['nom']}")
     return lines
 

@@ -264,6 +264,29 @@ class Geography:
                 out[parent] = (parent_code, self.names(parent).get(parent_code, parent_code))
         return out
 
+    def spanning_epcis(self, across: str = "departement") -> pd.DataFrame:
+        """EPCIs whose communes lie in several départements (or régions), with their rule.
+
+        Each is attached to the ``across`` unit holding most of its municipal population
+        (ties: lowest code); ``part_population`` is that unit's share of the EPCI.
+
+        Examples
+        --------
+        >>> spanning = load_geography().spanning_epcis("region")
+        >>> bool((spanning["n_regions"] > 1).all()), list(spanning.columns)[:3]
+        (True, ['code', 'nom', 'region'])
+        """
+        if across not in {"departement", "region"}:
+            raise ValueError(f"Niveau inconnu : « {across} »")
+        epcis = self.epcis[self.epcis[f"n_{across}s"] > 1]
+        members = self.communes[self.communes["epci"].isin(epcis["code"])]
+        population = members.groupby(["epci", across])["population"].sum()
+        kept = pd.MultiIndex.from_arrays([epcis["code"], epcis[across]])
+        share = population.reindex(kept).to_numpy() / epcis["population"].to_numpy()
+        columns = ["code", "nom", across, f"{across}s", f"n_{across}s", "population"]
+        table = epcis[columns].assign(part_population=np.round(share, 4))
+        return pd.DataFrame(table).sort_values("code").reset_index(drop=True)
+
     def members(self, level: str, code: str, of: str = "commune") -> list[str]:
         """Codes of the ``of`` units inside a unit (communes by default)."""
         code = normalise_departement_code(code) if level == "departement" else code

@@ -122,6 +122,20 @@ def test_island_communes_are_their_own_epci_unit(geo):
         assert epcis.at[unit, "nature"] == "COM"
 
 
+def test_spanning_epcis_list_with_the_share_of_their_attachment(geo):
+    for across in ("departement", "region"):
+        spanning = geo.spanning_epcis(across)
+        expected = geo.epcis.loc[geo.epcis[f"n_{across}s"] > 1, "code"]
+        assert sorted(spanning["code"]) == sorted(expected)
+        # the attachment holds the largest share, at least 1 / n of the population
+        assert (spanning["part_population"] >= 1 / spanning[f"n_{across}s"] - 1e-4).all()
+        assert (spanning["part_population"] < 1).all()
+        lists = spanning[f"{across}s"].str.split(",")
+        assert all(kept in units for kept, units in zip(spanning[across], lists, strict=True))
+    with pytest.raises(ValueError):
+        geo.spanning_epcis("commune")
+
+
 def test_epcis_spanning_departements_are_attached_by_population(geo):
     spanning = geo.epcis[geo.epcis["n_departements"] > 1]
     assert len(spanning) > 50
@@ -253,6 +267,10 @@ def test_cli_info_json():
     assert levels["commune"]["metropole"]["nombre"] == 34746
     populations = {level["metropole"]["population"] for level in levels.values()}
     assert len(populations) == 1
+    spanning = payload["epci_multi_departements"]
+    assert len(spanning) > 50 and all(e["n_departements"] > 1 for e in spanning)
+    assert {"code", "nom", "departement", "departements", "part_population"} <= set(spanning[0])
+    assert payload["epci_multi_regions"] and "population" in payload["regle_de_rattachement"]
 
 
 def test_cli_find_json():
