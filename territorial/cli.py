@@ -133,10 +133,17 @@ def _find_lines(payload: list[dict]) -> list[str]:
     if not payload:
         return ["Aucun territoire trouvé."]
     return [
-        f"{r['libelle']:<40} {LEVEL_LABELS[r['niveau']]:<26} {r['code']}  "
-        + " · ".join(p["nom"] for p in r["parents"].values())
+        f"{r['libelle']:<40} {LEVEL_LABELS[r['niveau']]:<26} {r['code']}  " + _parents_text(r)
         for r in payload
     ]
+
+
+def _parents_text(result: dict) -> str:
+    """Parents' names, without a perimeter named as its EPCI (one perimeter per EPCI)."""
+    parents = result["parents"]
+    epci = parents.get("epci", {}).get("nom", result["nom"])
+    names = [p["nom"] for level, p in parents.items() if level != "perimetre" or p["nom"] != epci]
+    return " · ".join(names)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -298,3 +298,23 @@ def test_rebuild_is_reproducible(tmp_path):
     build.build(second)
     for path in first.glob("*.parquet"):
         assert path.read_bytes() == (second / path.name).read_bytes(), path.name
+
+
+def test_cli_find_text_names_each_parent_once():
+    from territorial.cli import _find_lines, find
+
+    line = _find_lines(find("ST-ETIENNE", limit=1))[0]
+    assert line.startswith("Saint-Étienne (42)") and "42218" in line
+    assert line.count("Saint-Etienne Métropole") == 1  # EPCI and its own perimeter
+    assert line.endswith("Loire · Auvergne-Rhône-Alpes")
+
+
+def test_cli_output_piped_into_a_reader_that_stops_early():
+    """``python -m territorial find … | head -1``: no traceback when the pipe closes."""
+    command = [sys.executable, "-m", "territorial", "find", "saint", "--limit", "200", "--json"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        proc.stdout.readline()
+        proc.stdout.close()  # the reader stops, as `head -1` does
+        error = proc.stderr.read().decode()
+        assert proc.wait(timeout=60) == 0
+    assert "Traceback" not in error
