@@ -5,6 +5,7 @@ Examples
 ``python -m territorial info --json``
 ``python -m territorial find "saint etienne" --json``
 ``python -m territorial perimeters crte.csv --json``
+``python -m territorial sources --json``
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 
 from territorial.geography import LEVEL_LABELS, LEVELS, load_geography
 
-__all__ = ["main", "info", "find"]
+__all__ = ["main", "info", "find", "sources"]
 
 
 def info() -> dict:
@@ -69,6 +70,25 @@ def find(text: str, limit: int = 10) -> list[dict]:
             }
         )
     return results
+
+
+def sources() -> list[dict]:
+    """Every source of what the dashboard shows, with vintage and licence."""
+    from territorial.fetch import FetchError, load_manifest
+    from territorial.indicators import load_catalogue
+    from territorial.provenance import sources_table
+    from territorial.workspace import Workspace
+
+    try:
+        official = load_manifest()
+    except FetchError:
+        official = {}
+    table = sources_table(load_geography(), load_catalogue(), official, Workspace().tables())
+    return table.to_dict("records")
+
+
+def _source_lines(payload: list[dict]) -> list[str]:
+    return [f"{s['Catégorie']} — {s['Source']} — {s['Millésime']} — {s['Licence']}" for s in payload]
 
 
 def indicators() -> list[dict]:
@@ -164,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     p_per.add_argument("--json", action="store_true")
     p_ind = commands.add_parser("indicators", help="le catalogue des indicateurs")
     p_ind.add_argument("--json", action="store_true")
+    p_src = commands.add_parser("sources", help="sources, millésimes et licences")
+    p_src.add_argument("--json", action="store_true")
     p_join = commands.add_parser("join", help="rattacher un tableau d'indicateurs aux territoires")
     p_join.add_argument("file")
     p_join.add_argument("--key", help="colonne clé (détectée sinon)")
@@ -199,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
         return cli_perimeters(args.file, args.json)
     elif args.command == "indicators":
         _print(indicators(), args.json, _indicator_lines)
+    elif args.command == "sources":
+        _print(sources(), args.json, _source_lines)
     elif args.command == "join":
         return _run_join(args)
     elif args.command == "fetch":

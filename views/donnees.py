@@ -1458,98 +1458,14 @@ def section_official() -> None:
 # --------------------------------------------------------------------------- 6. sources
 def sources_table() -> pd.DataFrame:
     """Every source shown in the dashboard, with vintage and licence."""
-    geo = geography()
-    manifest = geo.manifest
-    rows = []
-    for source in manifest["sources"]:
-        rows.append(
-            {
-                "Catégorie": "Géographie",
-                "Source": f"{source['attribution']} — {source['name']} {source['version']}",
-                "Contenu": source.get("content", ""),
-                "Millésime": f"COG {manifest['cog']}",
-                "Licence": source["licence"],
-            }
-        )
-    population = manifest.get("population", {})
-    if population:
-        rows.append(
-            {
-                "Catégorie": "Géographie",
-                "Source": population.get("source", ""),
-                "Contenu": population.get("definition", ""),
-                "Millésime": population.get("millesime", ""),
-                "Licence": "Licence Ouverte 2.0",
-            }
-        )
-    grouped: dict[tuple, list[str]] = {}
-    for indicator in store().base_catalogue:
-        key = (indicator.source, indicator.vintage, indicator.licence)
-        grouped.setdefault(key, []).append(indicator.label)
-    for (source, vintage, licence), labels in grouped.items():
-        rows.append(
-            {
-                "Catégorie": "Indicateurs du catalogue",
-                "Source": source,
-                "Contenu": "; ".join(labels),
-                "Millésime": vintage,
-                "Licence": licence,
-            }
-        )
-    try:
-        from territorial.fetch import load_manifest
+    from territorial.fetch import FetchError, load_manifest
+    from territorial.provenance import sources_table as provenance
 
+    try:
         official = load_manifest()
-    except Exception:
-        official = {}
-    for spec in official.values():
-        rows.append(
-            {
-                "Catégorie": "Données officielles à télécharger",
-                "Source": f"{spec['publisher']} — {spec['label']}",
-                "Contenu": spec.get("page_url", ""),
-                "Millésime": str(spec.get("vintage", "")),
-                "Licence": spec["licence"],
-            }
-        )
-    pset = geo.perimeters
-    if pset.kind != "par_epci":
-        rows.append(
-            {
-                "Catégorie": "Périmètres (jeu actif)",
-                "Source": pset.name,
-                "Contenu": str((pset.source or {}).get("fichier", "")),
-                "Millésime": "",
-                "Licence": (
-                    (pset.source or {}).get("licence", "Licence Ouverte 2.0")
-                    if pset.kind == "officiel"
-                    else "fourni par l'utilisateur"
-                ),
-            }
-        )
-    rows.append(
-        {
-            "Catégorie": "Catalyseurs",
-            "Source": "Exemple FICTIF — catalyseurs inventés (data/catalysts/catalyseurs_fictifs.csv)",
-            "Contenu": "Liste d'exemple générée par un script documenté ; aucun catalyseur réel",
-            "Millésime": "sans objet",
-            "Licence": "FICTIF — données inventées",
-        }
-    )
-    for meta in workspace().tables():
-        kind = meta.get("type", "indicateurs")
-        rows.append(
-            {
-                "Catégorie": "Mes tableaux" if kind == "indicateurs" else "Mes catalyseurs",
-                "Source": meta["nom"] + (" (FICTIF)" if meta.get("fictif") else ""),
-                "Contenu": "fichier « "
-                + str(meta.get("source") or (meta.get("rapport") or {}).get("source_name", ""))
-                + " »",
-                "Millésime": "non précisé",
-                "Licence": "fourni par l'utilisateur",
-            }
-        )
-    return pd.DataFrame(rows)[["Catégorie", "Source", "Millésime", "Licence", "Contenu"]]
+    except FetchError:
+        official = {}  # an unreadable manifest is reported in "Données officielles"
+    return provenance(geography(), store().base_catalogue, official, workspace().tables())
 
 
 def section_sources() -> None:
