@@ -83,8 +83,11 @@ if level != "commune":
 if "perimetre" in identity:
     perimeter = identity["perimetre"]
     st.markdown(
-        f"Projet de territoire : **{escape(perimeter['nom'])}** — {escape(perimeter['portage'])} "
-        f"({perimeter['n_epci']} EPCI). Jeu de périmètres : {escape(perimeter['jeu'])}."
+        f"Projet de territoire : **{escape(perimeter['nom'])}** — porté par "
+        + {0: "des communes signataires", 1: "un seul EPCI"}.get(
+            perimeter["n_epci"], f"{perimeter['n_epci']} EPCI"
+        )
+        + f". Jeu de périmètres : {escape(perimeter['jeu'])}."
     )
 
 st.subheader("Fragilités prioritaires")
