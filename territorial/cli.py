@@ -11,6 +11,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 
@@ -166,11 +167,49 @@ def _parents_text(result: dict) -> str:
     return " · ".join(names)
 
 
+# argparse's own messages (usage, errors, help titles), in French.
+_ARGPARSE_FR = {
+    "usage: ": "utilisation : ",
+    "%(prog)s: error: %(message)s\n": "%(prog)s : erreur : %(message)s\n",
+    "argument %(argument_name)s: %(message)s": "argument %(argument_name)s : %(message)s",
+    "invalid choice: %(value)r (choose from %(choices)s)": (
+        "choix invalide : %(value)r (choix possibles : %(choices)s)"
+    ),
+    "invalid %(type)s value: %(value)r": "valeur invalide (%(type)s attendu) : %(value)r",
+    "the following arguments are required: %s": "arguments obligatoires manquants : %s",
+    "unrecognized arguments: %s": "arguments non reconnus : %s",
+    "expected one argument": "une valeur est attendue",
+    "ambiguous option: %(option)s could match %(matches)s": (
+        "option ambiguë : %(option)s peut désigner %(matches)s"
+    ),
+    "show this help message and exit": "afficher cette aide et quitter",
+    "positional arguments": "arguments",
+    "options": "options",
+}
+
+
+@contextlib.contextmanager
+def _french_argparse():
+    """argparse looks its messages up through its module-level ``_`` at call time."""
+    english = argparse._
+    argparse._ = lambda message: _ARGPARSE_FR.get(message, english(message))
+    try:
+        yield
+    finally:
+        argparse._ = english
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; 0 on success, 2 on a bad request (French message on stderr)."""
+    with _french_argparse():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m territorial", description="Dynamiques territoriales"
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="commande")
     p_info = commands.add_parser("info", help="niveaux, effectifs, populations, millésimes")
     p_info.add_argument("--json", action="store_true")
     p_find = commands.add_parser("find", help="chercher un territoire par nom ou code")

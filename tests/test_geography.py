@@ -318,3 +318,27 @@ def test_cli_output_piped_into_a_reader_that_stops_early():
         error = proc.stderr.read().decode()
         assert proc.wait(timeout=60) == 0
     assert "Traceback" not in error
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([], "arguments obligatoires manquants : commande"),
+        (["fetch", "inconnu"], "choix invalide : 'inconnu'"),
+        (["find", "x", "--limit", "abc"], "valeur invalide (int attendu) : 'abc'"),
+        (["info", "--bavard"], "arguments non reconnus : --bavard"),
+    ],
+)
+def test_cli_usage_errors_are_in_french(argv, expected, capsys):
+    import argparse
+
+    from territorial.cli import main
+
+    english = argparse._
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    error = capsys.readouterr().err
+    assert error.startswith("utilisation : python -m territorial")
+    assert expected in error and "erreur" in error
+    assert argparse._ is english  # the French messages do not leak out of the CLI
