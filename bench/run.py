@@ -530,6 +530,69 @@ def bench_reruns(plan: Plan, results: Results) -> None:
         results.add(f"rerun_ms.p95.{key}", "ms", p95(samples["ours"]), p95(samples["baseline"]))
 
 
+def bench_sessions_server(plan: Plan, results: Results) -> None:
+    """Server side only of the 10-session test: concurrent reruns, no browser.
+
+    ``plan.sessions_n`` AppTest sessions (each its own script thread, sharing the
+    process's caches as real sessions do) open the EPCI map, then switch indicator
+    together ``plan.session_switches`` times (a barrier starts each round). The time of
+    each rerun is what the server spends before the browser could draw.
+    """
+    import logging
+    import threading
+    from unittest import mock
+
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+    from streamlit.testing.v1 import AppTest
+
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
+    level, scope = LEVELS[SESSION_LEVEL]
+    n = plan.sessions_n
+    barrier = threading.Barrier(n)
+    times: list[list[float]] = [[] for _ in range(n)]
+    errors: list[str] = []
+
+    def session(number: int) -> None:
+        try:
+            at = AppTest.from_file(str(APPS["ours"]), default_timeout=600)
+            at.query_params.update(
+                {"niveau": level, "perimetre": scope, "indicateur": FIRST_INDICATOR}
+            )
+            at.run()
+            _check_apptest(at, "ours", SESSION_LEVEL)
+            for i in range(plan.session_switches):
+                indicator = CYCLE[i % len(CYCLE)]
+                at.selectbox(key="pick-indicateur").set_value(indicator)
+                barrier.wait(timeout=600)
+                t0 = time.perf_counter()
+                at.run()
+                times[number].append((time.perf_counter() - t0) * 1000)
+                _check_apptest(at, "ours", SESSION_LEVEL)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(repr(error))
+            barrier.abort()
+
+    log(f"sessions (server only): {n} AppTest sessions switch together")
+    # One script cache for every session, as in the server (AppTest makes one per run:
+    # its threads would recompile the pages together, which CPython 3.11 does not bear).
+    shared = ScriptCache()
+    with (
+        mock.patch("streamlit.testing.v1.app_test.ScriptCache", return_value=shared),
+        mock.patch("streamlit.testing.v1.local_script_runner.ScriptCache", return_value=shared),
+    ):
+        threads = [threading.Thread(target=session, args=(i,)) for i in range(n)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    if errors:
+        raise BenchError(f"concurrent AppTest sessions failed: {errors[0]}")
+    flat = [t for session_times in times for t in session_times]
+    results.meta["sessions_server"] = {"sessions": n, "switches": plan.session_switches}
+    results.add(f"sessions{n}.server_rerun_ms.p50", "ms", median(flat))
+    results.add(f"sessions{n}.server_rerun_ms.p95", "ms", p95(flat))
+
+
 def _check_apptest(at, app: str, key: str) -> None:
     if at.exception:
         raise BenchError(f"{app} raised at level {key}: {at.exception[0].value}")
@@ -1315,6 +1378,8 @@ def main(argv: list[str] | None = None) -> int:
     del geo
     gc.collect()
     section("reruns", bench_reruns, plan, results)
+    if plan.sessions:
+        section("sessions (server only)", bench_sessions_server, plan, results)
     if browser_ok:
         section("browser", lambda: asyncio.run(bench_browser(plan, results)))
     else:
