@@ -1,3 +1,7 @@
+import json
+import subprocess
+import sys
+
 import pytest
 
 from territorial import load_geography
@@ -6,3 +10,15 @@ from territorial import load_geography
 @pytest.fixture(scope="session")
 def geo():
     return load_geography()
+
+
+@pytest.fixture(scope="session")
+def cli_json():
+    """Run ``python -m territorial ARGS --json`` in a new process; return its parsed output."""
+
+    def run(*args: str):
+        command = [sys.executable, "-m", "territorial", *args, "--json"]
+        out = subprocess.run(command, capture_output=True, text=True, check=True)
+        return json.loads(out.stdout)
+
+    return run

@@ -1,6 +1,5 @@
 """The built geography: counts, repairs of the source's traps, coverage validity, lookups."""
 
-import json
 import subprocess
 import sys
 
@@ -253,14 +252,8 @@ def test_scopes(geo):
         parse_scope("monde")
 
 
-def test_cli_info_json():
-    out = subprocess.run(
-        [sys.executable, "-m", "territorial", "info", "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    payload = json.loads(out.stdout)
+def test_cli_info_json(cli_json):
+    payload = cli_json("info")
     levels = payload["niveaux"]
     assert levels["region"]["metropole"]["nombre"] == 13
     assert levels["departement"]["metropole"]["nombre"] == 96
@@ -273,14 +266,8 @@ def test_cli_info_json():
     assert payload["epci_multi_regions"] and "population" in payload["regle_de_rattachement"]
 
 
-def test_cli_find_json():
-    out = subprocess.run(
-        [sys.executable, "-m", "territorial", "find", "ST-ETIENNE", "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    first = json.loads(out.stdout)[0]
+def test_cli_find_json(cli_json):
+    first = cli_json("find", "ST-ETIENNE")[0]
     assert first["code"] == "42218" and first["parents"]["departement"]["code"] == "42"
 
 

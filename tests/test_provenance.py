@@ -1,9 +1,5 @@
 """The table of sources, vintages and licences (Données page, ``sources`` command)."""
 
-import json
-import subprocess
-import sys
-
 from territorial.indicators import load_catalogue
 from territorial.perimeters import PerimeterSet
 from territorial.provenance import COLUMNS, sources_table
@@ -63,13 +59,7 @@ def test_a_workshop_perimeter_set_is_listed_as_user_data(geo):
     assert row["Licence"] == "fourni par l'utilisateur"
 
 
-def test_cli_sources_json():
-    out = subprocess.run(
-        [sys.executable, "-m", "territorial", "sources", "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    rows = json.loads(out.stdout)
+def test_cli_sources_json(cli_json):
+    rows = cli_json("sources")
     assert rows and set(rows[0]) == set(COLUMNS)
     assert any("FICTIF" in row["Licence"] for row in rows)
