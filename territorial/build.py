@@ -112,11 +112,10 @@ def restore_split_communes(com: pd.DataFrame, previous: pd.DataFrame) -> dict:
     missing = set(com.loc[com["geometry"].isna(), "code"])
     delegated = previous[previous["type"] == "COMD"]
     parents = previous[previous["type"] == "COM"].set_index("id")
-    split = delegated[delegated["code"].isin(missing)]
+    split_parents = delegated.loc[delegated["code"].isin(missing), "commune_parent_id"]
+    families = delegated[delegated["commune_parent_id"].isin(split_parents)]
     restored = {}
-    for parent_id, parts in delegated[
-        delegated["commune_parent_id"].isin(split["commune_parent_id"])
-    ].groupby("commune_parent_id"):
+    for parent_id, parts in families.groupby("commune_parent_id"):
         parent = parents.loc[parent_id]
         current = com.index[(com["code"] == parent["code"]).to_numpy()]
         if len(current) != 1:
