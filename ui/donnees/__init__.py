@@ -1,0 +1,1 @@
+"""The Données page's sections (``views/donnees.py`` shows them as tabs)."""

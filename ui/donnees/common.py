@@ -1,0 +1,159 @@
+"""Shared pieces of the Données page: constants, escaping, messages, listings.
+
+Every user-provided string shown on the page goes through :func:`md` (Markdown and HTML
+neutralised) or into ``st.dataframe``; every problem with a file is shown as a French
+sentence (``TableError.message``, ``FetchError.message``), never as a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+
+import pandas as pd
+import streamlit as st
+
+from territorial.export import to_csv_bytes
+from territorial.formatting import format_number
+from territorial.tables import ACCEPTED_FORMATS, MAX_BYTES, MAX_ROWS, TableError
+from territorial.workspace import slugify
+from ui.state import workspace
+
+TABLE_TYPES = ["csv", "txt", "tsv", "xlsx", "xlsm", "parquet"]
+MAX_MB = MAX_BYTES // (1024 * 1024)
+LIMITS = (
+    f"Formats acceptés : {ACCEPTED_FORMATS}. Au plus {MAX_MB} Mo et "
+    f"{format_number(MAX_ROWS)} de lignes par fichier."
+).replace("1\u202f000\u202f000 de", "1 million de")
+TYPE_LABELS = {"indicateurs": "Indicateurs", "catalyseurs": "Catalyseurs"}
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^\"'])")
+
+
+def md(text: object) -> str:
+    """Any text (file names, column names, messages quoting them) made inert for Markdown."""
+    return _MD_SPECIAL.sub(r"\\\1", "" if text is None else str(text))
+
+
+def bullets(lines: list[str]) -> None:
+    if lines:
+        st.markdown("\n".join(f"- {md(line)}" for line in lines))
+
+
+def count_text(n: int, singular: str, plural: str) -> str:
+    """« 1 ligne non rattachée », « 3 lignes non rattachées »."""
+    return f"{format_number(n)} {singular if n <= 1 else plural}"
+
+
+UNMATCHED = ("ligne non rattachée", "lignes non rattachées")
+UNPLACED = ("ligne non localisée", "lignes non localisées")
+
+
+def fr_value(value: object) -> str:
+    """A parsed value written the French way (``7,5``; missing → ``–``)."""
+    if value is None or pd.isna(value):
+        return "–"
+    number = float(value)
+    for decimals in range(4):
+        if abs(number - round(number, decimals)) < 1e-9:
+            return format_number(number, decimals)
+    return format_number(number, 4)
+
+
+def content_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def date_text(value: object) -> str:
+    """ISO timestamp → « 24/11/2026 à 10:05 » (empty when missing)."""
+    if not value:
+        return ""
+    try:
+        stamp = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value)
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone()
+    return stamp.strftime("%d/%m/%Y à %H:%M")
+
+
+def size_text(n_bytes: float) -> str:
+    for unit in ("octets", "ko", "Mo", "Go"):
+        if n_bytes < 1024 or unit == "Go":
+            return f"{format_number(n_bytes, 0 if unit == 'octets' else 1)} {unit}"
+        n_bytes /= 1024
+    return ""
+
+
+def flash(section: str, kind: str, text: str) -> None:
+    """A message shown once, after the rerun that follows an action."""
+    st.session_state.setdefault("donnees-messages", {})[section] = (kind, text)
+
+
+def show_flash(section: str) -> None:
+    message = st.session_state.get("donnees-messages", {}).pop(section, None)
+    if message:
+        kind, text = message
+        getattr(st, kind)(text)
+
+
+def listing(title: str, rows: list[dict], columns: dict[str, str], key: str) -> None:
+    """An expander with a table of report rows (and its CSV), when there are rows."""
+    if not rows:
+        return
+    frame = pd.DataFrame(rows)
+    frame = frame[[c for c in columns if c in frame.columns]].rename(columns=columns)
+    for column in frame.columns:
+        if frame[column].map(lambda v: isinstance(v, list | tuple | dict)).any():
+            frame[column] = frame[column].map(
+                lambda v: ", ".join(map(str, v)) if isinstance(v, list | tuple) else str(v)
+            )
+    with st.expander(f"{title} ({format_number(len(rows))})"):
+        st.dataframe(frame, hide_index=True, width="stretch")
+        st.download_button(
+            "Télécharger cette liste (CSV)",
+            to_csv_bytes(frame),
+            file_name=f"{key}.csv",
+            mime="text/csv",
+            key=f"csv-{key}",
+        )
+
+
+def page_link(page: str, label: str, **kwargs) -> None:
+    """A link to another page, skipped when that page is not (yet) in the navigation."""
+    try:
+        st.page_link(page, label=label, **kwargs)
+    except Exception:  # page not registered in app.py
+        return
+
+
+def show_error(err: Exception, filename: str) -> None:
+    """Bad input as a French sentence; anything unexpected without a traceback."""
+    if isinstance(err, TableError):
+        st.error(md(err.message), icon=":material/error:")
+    else:
+        st.error(
+            md(f"Le fichier « {filename} » n'a pas pu être traité ({type(err).__name__} : {err}).")
+            + " Vérifiez son contenu ou enregistrez-le au format CSV.",
+            icon=":material/error:",
+        )
+
+
+def name_conflict(name: str, kind: str) -> str | None:
+    """Why ``name`` cannot be used for a new table of ``kind`` (None when it can)."""
+    if not name.strip():
+        return "Donnez un nom au tableau."
+    slug = slugify(name)
+    for meta in workspace().tables():
+        if meta["slug"] == slug and meta.get("type", "indicateurs") != kind:
+            other = TYPE_LABELS.get(meta.get("type"), meta.get("type")).lower()
+            return f"Le nom « {meta['nom']} » est déjà pris par un tableau de type {other}."
+    return None
+
+
+def official_module():
+    try:
+        from territorial import official
+    except ImportError:
+        return None
+    return official
