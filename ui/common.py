@@ -32,12 +32,19 @@ def projection_mode() -> bool:
     return st.query_params.get("mode") == "projection"
 
 
+_UPLOAD_BUTTON = "[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer']"
 _BASE_CSS = (
     ".block-container {padding-top: 1.2rem;}"
     ".dt-legend table {border-collapse: collapse; font-size: 0.9rem;}"
     ".dt-legend td {padding: 2px 6px;}"
     ".dt-swatch {display:inline-block; width:1.1em; height:1.1em; border:1px solid #555;}"
     ".dt-source {color:#444; font-size:0.8rem;}"
+    # Streamlit's file uploader cannot be given French texts: its button is relabelled and
+    # its English size hint hidden (every page states its limits in French above it).
+    f"{_UPLOAD_BUTTON} p {{font-size: 0 !important;}}"
+    f"{_UPLOAD_BUTTON} p::after {{content: 'Choisir un fichier (ou le glisser ici)';"
+    " font-size: 0.95rem;}"
+    "[data-testid='stFileUploaderDropzoneInstructions'] {display: none;}"
 )
 _PROJECTION_CSS = (
     "html, body, [class*='css'], .stMarkdown p, .stMarkdown li, label, .stCaption"
@@ -46,6 +53,7 @@ _PROJECTION_CSS = (
     ".dt-legend table {font-size: 1.15rem; width: 100%;} .dt-legend td.dt-n {white-space: nowrap;}"
     "[data-testid='stWidgetLabel'] p, [data-baseweb='select'] div {font-size: 1.2rem !important;}"
     ".dt-source {font-size: 1.1rem; color:#000;}"
+    f"{_UPLOAD_BUTTON} p::after {{font-size: 1.2rem;}}"
     "section[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'] {display: none;}"
     "header[data-testid='stHeader'] {display: none;}"
     ".block-container {padding-top: 0.6rem; max-width: 100%;}"

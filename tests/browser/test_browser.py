@@ -341,3 +341,17 @@ def test_every_page_opens_and_is_screenshotted(
         assert page.get_by_role("button", name="Quitter le mode projection").is_visible()
     else:
         assert sidebar_visible(page), f"{url}: the sidebar should be shown in normal mode"
+
+
+def test_file_uploader_speaks_french(page):
+    """Streamlit's uploader has English texts: its button is relabelled, its hint hidden."""
+    open_page(page, "/donnees")
+    dropzone = page.locator('[data-testid="stFileUploaderDropzone"]').first
+    dropzone.wait_for(timeout=RUN_TIMEOUT)
+    label = dropzone.locator("button [data-testid='stMarkdownContainer'] p").first
+    shown = label.evaluate("p => getComputedStyle(p, '::after').content")
+    assert "Choisir un fichier" in shown
+    assert label.evaluate("p => parseFloat(getComputedStyle(p).fontSize)") == 0  # "Upload"
+    hint = dropzone.locator('[data-testid="stFileUploaderDropzoneInstructions"]')
+    assert not hint.is_visible()  # "50MB per file": the page states its limits in French
+    assert page.get_by_text("Au plus 50 Mo").first.is_visible()
