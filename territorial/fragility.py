@@ -709,6 +709,29 @@ def _drop_empty(values: pd.DataFrame, ids: list[str], catalogue) -> tuple[list[s
     return kept, notes
 
 
+def _drop_commune_extremes(
+    ids: list[str], level: str, catalogue
+) -> tuple[list[str], list[str]]:
+    """At commune level, drop a min / max indicator whose base is also chosen.
+
+    A commune's « distance maximale » is its own distance: scoring both would count the
+    same fact twice. Above the commune level the two differ and both are kept.
+    """
+    if level != "commune":
+        return ids, []
+    twins = {
+        i: catalogue[i].component
+        for i in ids
+        if i in catalogue and catalogue[i].rule in {"min", "max"} and catalogue[i].component in ids
+    }
+    notes = [
+        f"Écarté : à l'échelle des communes, « {catalogue[i].label} » est la valeur même de "
+        f"« {catalogue[base].label} », déjà comptée."
+        for i, base in twins.items()
+    ]
+    return [i for i in ids if i not in twins], notes
+
+
 def fragility(
     store,
     level: str,
@@ -765,6 +788,8 @@ def fragility(
     units = _units(store.geo, level, scope)
     values = store.values(level, scope).reindex(index=units.index, columns=requested)
     ids, notes = _drop_empty(values, requested, catalogue)
+    ids, twin_notes = _drop_commune_extremes(ids, level, catalogue)
+    notes += twin_notes
     values = values[ids]
     kept = pd.Series(dict(zip(requested, raw_weights, strict=True))).reindex(ids)
     shares = kept / kept.sum()

@@ -367,3 +367,17 @@ def test_cli_text_and_errors(capsys):
     assert captured.out == ""
     assert cli_fragility("epci", "monde", "densite", None, None, "france", True) == 2
     assert "Périmètre" in capsys.readouterr().err
+
+
+def test_commune_level_does_not_count_a_maximum_and_its_base_twice(store):
+    ids = ["distance_pole_10000_km", "distance_pole_10000_max_km", "densite"]
+    communes = fragility(store, "commune", "departement:15", indicators=ids)
+    assert set(communes.weights) == {"distance_pole_10000_km", "densite"}
+    assert communes.weights["densite"] == pytest.approx(0.5)
+    assert "Distance maximale" in communes.method_note and "déjà comptée" in communes.method_note
+    # above the commune level the maximum is its own fact and keeps its weight
+    epcis = fragility(store, "epci", "departement:15", indicators=ids)
+    assert epcis.weights["distance_pole_10000_max_km"] == pytest.approx(1 / 3)
+    # alone, the maximum is kept at commune level: it is then the only distance
+    alone = fragility(store, "commune", "departement:15", indicators=ids[1:])
+    assert "distance_pole_10000_max_km" in alone.weights
