@@ -165,15 +165,15 @@ class Geography:
     def table(self, level: str, scope: str | None = "metropole") -> gpd.GeoDataFrame:
         """Units of ``level`` within ``scope`` (see :func:`parse_scope`), display geometry."""
         tables = {
-            "commune": self.communes,
-            "epci": self.epcis,
-            "perimetre": self._perimetre_table,
-            "departement": self.departements,
-            "region": self.regions,
+            "commune": "communes",
+            "epci": "epcis",
+            "perimetre": "_perimetre_table",  # built on first use: it dissolves perimeters
+            "departement": "departements",
+            "region": "regions",
         }
         if level not in tables:
             raise ValueError(f"Niveau inconnu : « {level} »")
-        table = tables[level]
+        table = getattr(self, tables[level])
         kind, code = parse_scope(scope)
         if kind == "metropole":
             return table[~table["outre_mer"]]
