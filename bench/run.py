@@ -81,6 +81,7 @@ CYCLE = (
     "distance_pole_10000_max_km",
 )
 SESSION_LEVEL = "epci"
+SESSION_ATTEMPTS = 3  # tries of the server-only 10-session test
 
 KB, MB = 1_000, 1_000_000  # decimal units throughout (1 kB = 1,000 bytes)
 BUDGETS = {
@@ -539,14 +540,38 @@ def bench_sessions_server(plan: Plan, results: Results) -> None:
     each rerun is what the server spends before the browser could draw.
     """
     import logging
+
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
+    level, scope = LEVELS[SESSION_LEVEL]
+    n = plan.sessions_n
+    log(f"sessions (server only): {n} AppTest sessions switch together")
+    attempts = 0
+    while True:  # AppTest is not made for threads: a rare widget-state race is retried
+        attempts += 1
+        times = _concurrent_sessions(plan, level, scope)
+        if isinstance(times, list) or attempts == SESSION_ATTEMPTS:
+            break
+        log(f"sessions (server only): attempt {attempts} failed ({times}), retrying")
+    if not isinstance(times, list):
+        raise BenchError(f"concurrent AppTest sessions failed {attempts} times: {times}")
+    flat = [t for session_times in times for t in session_times]
+    results.meta["sessions_server"] = {
+        "sessions": n,
+        "switches": plan.session_switches,
+        "attempts": attempts,
+    }
+    results.add(f"sessions{n}.server_rerun_ms.p50", "ms", median(flat))
+    results.add(f"sessions{n}.server_rerun_ms.p95", "ms", p95(flat))
+
+
+def _concurrent_sessions(plan: Plan, level: str, scope: str) -> list[list[float]] | str:
+    """Rerun times of each session, or the first error met (as text)."""
     import threading
     from unittest import mock
 
     from streamlit.runtime.scriptrunner.script_cache import ScriptCache
     from streamlit.testing.v1 import AppTest
 
-    logging.getLogger("streamlit").setLevel(logging.ERROR)
-    level, scope = LEVELS[SESSION_LEVEL]
     n = plan.sessions_n
     barrier = threading.Barrier(n)
     times: list[list[float]] = [[] for _ in range(n)]
@@ -568,11 +593,10 @@ def bench_sessions_server(plan: Plan, results: Results) -> None:
                 at.run()
                 times[number].append((time.perf_counter() - t0) * 1000)
                 _check_apptest(at, "ours", SESSION_LEVEL)
-        except Exception as error:  # noqa: BLE001 - reported below
+        except Exception as error:  # noqa: BLE001 - returned to the caller
             errors.append(repr(error))
             barrier.abort()
 
-    log(f"sessions (server only): {n} AppTest sessions switch together")
     # One script cache for every session, as in the server (AppTest makes one per run:
     # its threads would recompile the pages together, which CPython 3.11 does not bear).
     shared = ScriptCache()
@@ -585,12 +609,7 @@ def bench_sessions_server(plan: Plan, results: Results) -> None:
             thread.start()
         for thread in threads:
             thread.join()
-    if errors:
-        raise BenchError(f"concurrent AppTest sessions failed: {errors[0]}")
-    flat = [t for session_times in times for t in session_times]
-    results.meta["sessions_server"] = {"sessions": n, "switches": plan.session_switches}
-    results.add(f"sessions{n}.server_rerun_ms.p50", "ms", median(flat))
-    results.add(f"sessions{n}.server_rerun_ms.p95", "ms", p95(flat))
+    return errors[0] if errors else times
 
 
 def _check_apptest(at, app: str, key: str) -> None:
