@@ -203,22 +203,13 @@ def bar_chart(
 
 def show_table(view: RegionView) -> None:
     """Sortable table of the régions, with the reference row and a CSV export."""
-    catalogue = view.catalogue
-    indicators = view.indicators
-    indicator_ids = view.indicator_ids
-    table = view.table
-    references = view.references
-    reference = view.reference
-    reference_label = view.reference_label
-    highlighted = view.highlighted
-    projection = view.projection
-    sort_options = [*indicator_ids, "region"]
+    sort_options = [*view.indicator_ids, "region"]
     sort_cols = st.columns([2.2, 1, 2])
     sort_by = sort_cols[0].selectbox(
         "Trier par",
         sort_options,
-        index=sort_options.index(query_value("tri", indicator_ids[0], sort_options)),
-        format_func=lambda i: "Nom de la région" if i == "region" else catalogue[i].label,
+        index=sort_options.index(query_value("tri", view.indicator_ids[0], sort_options)),
+        format_func=lambda i: "Nom de la région" if i == "region" else view.catalogue[i].label,
         key="tri",
     )
     descending = (
@@ -232,54 +223,56 @@ def show_table(view: RegionView) -> None:
         == "decroissant"
     )
     write_query(
-        tri=None if sort_by == indicator_ids[0] else sort_by,
+        tri=None if sort_by == view.indicator_ids[0] else sort_by,
         ordre=None if descending else "croissant",
     )
-    shown = pd.DataFrame({"Région": table["nom"]})
+    shown = pd.DataFrame({"Région": view.table["nom"]})
     if sort_by != "region":
-        rank = table[sort_by].rank(ascending=False, method="min")
+        rank = view.table[sort_by].rank(ascending=False, method="min")
         shown.insert(0, "Rang", [str(int(r)) if r == r else "–" for r in rank])
-    for indicator in indicators:
-        shown[column_name(indicator)] = table[indicator.id]
+    for indicator in view.indicators:
+        shown[column_name(indicator)] = view.table[indicator.id]
     if sort_by == "region":
-        order = table["nom"].map(fold).sort_values(ascending=not descending).index
+        order = view.table["nom"].map(fold).sort_values(ascending=not descending).index
     else:
-        order = table[sort_by].sort_values(ascending=not descending, na_position="last").index
+        order = view.table[sort_by].sort_values(ascending=not descending, na_position="last").index
     shown = shown.loc[order]
-    reference_row = {"Région": reference_label} | ({"Rang": ""} if sort_by != "region" else {})
-    for indicator in indicators:
-        reference_row[column_name(indicator)] = references.get(indicator.id)
+    reference_row = {"Région": view.reference_label} | ({"Rang": ""} if sort_by != "region" else {})
+    for indicator in view.indicators:
+        reference_row[column_name(indicator)] = view.references.get(indicator.id)
     shown = pd.concat([shown, pd.DataFrame([reference_row])], ignore_index=True)
-    decimals = {column_name(i): i.decimals for i in indicators}
-    styler = highlight_rows(french_styler(shown, decimals), "Région", highlighted, reference_label)
+    decimals = {column_name(i): i.decimals for i in view.indicators}
+    styler = highlight_rows(
+        french_styler(shown, decimals), "Région", view.highlighted, view.reference_label
+    )
     if sort_by != "region":
         styler = styler.set_properties(
-            subset=[column_name(catalogue[sort_by])], **{"font-weight": "bold"}
+            subset=[column_name(view.catalogue[sort_by])], **{"font-weight": "bold"}
         )
     st.table(styler.hide(axis="index"))
     st.caption(
-        f"Dernière ligne (bleutée) : {escape(reference_label)}"
-        + (" ; en jaune : les régions choisies." if highlighted else ".")
+        f"Dernière ligne (bleutée) : {escape(view.reference_label)}"
+        + (" ; en jaune : les régions choisies." if view.highlighted else ".")
         + (
-            f" Rang : 1 = valeur la plus haute pour « {escape(catalogue[sort_by].label)} »."
+            f" Rang : 1 = valeur la plus haute pour « {escape(view.catalogue[sort_by].label)} »."
             if sort_by != "region"
             else ""
         )
     )
-    if not projection:
+    if not view.projection:
         export = pd.concat(
             [
-                table.rename(columns={"code": "Code", "nom": "Région"}),
+                view.table.rename(columns={"code": "Code", "nom": "Région"}),
                 pd.DataFrame(
                     [
-                        {"Code": reference, "Région": reference_label}
-                        | {i.id: references.get(i.id) for i in indicators}
+                        {"Code": view.reference, "Région": view.reference_label}
+                        | {i.id: view.references.get(i.id) for i in view.indicators}
                     ]
                 ),
             ],
             ignore_index=True,
-        ).rename(columns={i.id: column_name(i) for i in indicators})
-        for indicator in indicators:
+        ).rename(columns={i.id: column_name(i) for i in view.indicators})
+        for indicator in view.indicators:
             export[column_name(indicator)] = export[column_name(indicator)].round(
                 indicator.decimals
             )
@@ -289,66 +282,66 @@ def show_table(view: RegionView) -> None:
             file_name="regions_comparaison.csv",
             mime="text/csv",
         )
-    show_sources(indicators, projection)
+    show_sources(view.indicators, view.projection)
 
 
 def show_charts(view: RegionView) -> None:
     """One bar chart per indicator, régions against the reference."""
-    indicators = view.indicators
-    table = view.table
-    references = view.references
-    reference_label = view.reference_label
-    highlighted = view.highlighted
-    projection = view.projection
-    per_row = 1 if projection else 2
-    for start in range(0, len(indicators), per_row):
+    per_row = 1 if view.projection else 2
+    for start in range(0, len(view.indicators), per_row):
         columns = st.columns(per_row)
-        for column, indicator in zip(columns, indicators[start : start + per_row], strict=False):
+        for column, indicator in zip(
+            columns, view.indicators[start : start + per_row], strict=False
+        ):
             with column:
-                values = table.set_index("nom")[indicator.id]
-                ref = float(references.get(indicator.id))
+                values = view.table.set_index("nom")[indicator.id]
+                ref = float(view.references.get(indicator.id))
                 grid_title(indicator)
                 st.plotly_chart(
-                    bar_chart(indicator, values, ref, highlighted, reference_label, projection),
-                    config={"displaylogo": False, "staticPlot": projection},
+                    bar_chart(
+                        indicator,
+                        values,
+                        ref,
+                        view.highlighted,
+                        view.reference_label,
+                        view.projection,
+                    ),
+                    config={"displaylogo": False, "staticPlot": view.projection},
                     width="stretch",
                     key=f"barres-{indicator.id}",
                 )
-                text = describe(values, indicator, ref, reference_label)
+                text = describe(values, indicator, ref, view.reference_label)
                 if is_additive(indicator):
                     share = values.sum() / ref * 100 if ref else float("nan")
                     text += (
                         f" Somme : pas de comparaison à la France ; les 13 régions font "
-                        f"{format_number(share, 1)} % du total {reference_label}."
+                        f"{format_number(share, 1)} % du total {view.reference_label}."
                     )
                 st.caption(escape(text))
-                if not projection:
+                if not view.projection:
                     st.caption(source_line(indicator))
     st.caption(
         "Couleurs : orange = plus fragile que la référence, bleu = moins fragile, "
         "selon le sens de chaque indicateur ; teinte claire : écart de moins de "
         f"{SMALL_GAP_PCT} % ; gris : indicateur sans sens de fragilité. "
         "Tirets : valeur de la référence."
-        + (" Régions choisies en gras et encadrées." if highlighted else "")
+        + (" Régions choisies en gras et encadrées." if view.highlighted else "")
     )
-    if projection:
-        show_sources(indicators, projection)
+    if view.projection:
+        show_sources(view.indicators, view.projection)
 
 
 def show_maps(view: RegionView) -> None:
     """Small multiples: one map of the 13 régions per indicator."""
-    indicators = view.indicators
-    table = view.table
-    references = view.references
-    reference_label = view.reference_label
-    projection = view.projection
-    per_row = 2 if projection else 3
-    height = 520 if projection else 360
-    for start in range(0, len(indicators), per_row):
+    per_row = 2 if view.projection else 3
+    height = 520 if view.projection else 360
+    for start in range(0, len(view.indicators), per_row):
         columns = st.columns(per_row)
-        for column, indicator in zip(columns, indicators[start : start + per_row], strict=False):
+        for column, indicator in zip(
+            columns, view.indicators[start : start + per_row], strict=False
+        ):
             with column:
-                values = table[indicator.id]
+                values = view.table[indicator.id]
                 fmt = formatter(indicator)
                 classification = classify(values, "quantiles", k=5)
                 kind = {"fragile_si_haut": "sequentiel", "fragile_si_bas": "sequentiel_inverse"}
@@ -361,7 +354,7 @@ def show_maps(view: RegionView) -> None:
                 fig = choropleth(
                     "region",
                     "metropole",
-                    table["code"],
+                    view.table["code"],
                     values,
                     classification,
                     colours,
@@ -370,7 +363,7 @@ def show_maps(view: RegionView) -> None:
                     indicator.decimals,
                     ranks=pd.Series(rank_text),
                     height=height,
-                    width_px=560 if projection else 300,
+                    width_px=560 if view.projection else 300,
                 )
                 st.plotly_chart(
                     fig,
@@ -382,14 +375,16 @@ def show_maps(view: RegionView) -> None:
                     legend_html(classification, colours, indicator.unit, fmt),
                     unsafe_allow_html=True,
                 )
-                ref = references.get(indicator.id)
-                summary = describe(values.set_axis(table["nom"]), indicator, ref, reference_label)
+                ref = view.references.get(indicator.id)
+                summary = describe(
+                    values.set_axis(view.table["nom"]), indicator, ref, view.reference_label
+                )
                 st.caption(escape(summary))
-                if not projection:
+                if not view.projection:
                     with st.expander("Tableau de cette carte"):
                         data = pd.DataFrame(
                             {
-                                "Région": table["nom"],
+                                "Région": view.table["nom"],
                                 column_name(indicator): values,
                                 "Rang": values.rank(ascending=False, method="min").astype("Int64"),
                             }
@@ -404,27 +399,20 @@ def show_maps(view: RegionView) -> None:
         "Cinq classes d'effectifs égaux (quantiles) ; les couleurs foncées signalent la "
         "fragilité pour les indicateurs qui en ont un sens, un dégradé bleu sinon."
     )
-    if projection:
-        show_sources(indicators, projection)
+    if view.projection:
+        show_sources(view.indicators, view.projection)
 
 
 def show_gaps(view: RegionView) -> None:
     """Gaps to the reference in %, and the detail of one indicator."""
-    catalogue = view.catalogue
-    indicators = view.indicators
-    indicator_ids = view.indicator_ids
-    table = view.table
-    references = view.references
-    reference = view.reference
-    reference_label = view.reference_label
-    highlighted = view.highlighted
-    projection = view.projection
-    gaps = versus_france(store(), indicator_ids, reference)
-    comparable = [i for i in indicators if not is_additive(i)]
+    gaps = versus_france(store(), view.indicator_ids, view.reference)
+    comparable = [i for i in view.indicators if not is_additive(i)]
     if comparable:
-        st.markdown(f"**Écart de chaque région à la {escape(reference_label)}, en % de sa valeur**")
+        st.markdown(
+            f"**Écart de chaque région à la {escape(view.reference_label)}, en % de sa valeur**"
+        )
         matrix = gaps.pivot(index="nom", columns="indicateur", values="ecart_pct").reindex(
-            index=table["nom"], columns=[i.id for i in comparable]
+            index=view.table["nom"], columns=[i.id for i in comparable]
         )
         readings = gaps.pivot(index="nom", columns="indicateur", values="lecture").reindex(
             index=matrix.index, columns=matrix.columns
@@ -452,32 +440,40 @@ def show_gaps(view: RegionView) -> None:
             dict.fromkeys(gap_columns, lambda v: f"{format_gap(v, 1)} %" if v == v else "–")
         )
         styler = styler.apply(shade, axis=None, subset=gap_columns)
-        styler = highlight_rows(styler, "Région", highlighted, reference_label, only_names=True)
+        styler = highlight_rows(
+            styler, "Région", view.highlighted, view.reference_label, only_names=True
+        )
         st.table(styler.hide(axis="index"))
         st.caption(
-            f"Lecture : +10 % = valeur de la région 10 % au-dessus de la {escape(reference_label)}. "
+            f"Lecture : +10 % = valeur de la région 10 % au-dessus de la {escape(view.reference_label)}. "
             "Orange : plus fragile que la référence ; bleu : moins fragile, selon le sens de "
             "l'indicateur ; plus la couleur est soutenue, plus l'écart est grand."
-            + (" Régions choisies sur fond jaune dans la colonne Région." if highlighted else "")
+            + (
+                " Régions choisies sur fond jaune dans la colonne Région."
+                if view.highlighted
+                else ""
+            )
         )
-    skipped = [i for i in indicators if is_additive(i)]
+    skipped = [i for i in view.indicators if is_additive(i)]
     if skipped:
         st.caption(
             "Sans écart (sommes : une région est une partie de la France) : "
             + ", ".join(escape(i.label) for i in skipped)
             + ". Leur part du total figure dans le détail."
         )
-    if not projection:
+    if not view.projection:
         st.markdown("**Détail d'un indicateur : valeur, référence, écart absolu et en %**")
         detail_id = st.selectbox(
             "Indicateur détaillé",
-            indicator_ids,
-            index=indicator_ids.index(query_value("detail", indicator_ids[0], indicator_ids)),
-            format_func=lambda i: catalogue[i].label,
+            view.indicator_ids,
+            index=view.indicator_ids.index(
+                query_value("detail", view.indicator_ids[0], view.indicator_ids)
+            ),
+            format_func=lambda i: view.catalogue[i].label,
             key="detail",
         )
-        write_query(detail=None if detail_id == indicator_ids[0] else detail_id)
-        indicator = catalogue[detail_id]
+        write_query(detail=None if detail_id == view.indicator_ids[0] else detail_id)
+        indicator = view.catalogue[detail_id]
         rows = gaps[gaps["indicateur"] == detail_id].sort_values("rang").reset_index(drop=True)
         fmt = formatter(indicator)
         detail = pd.DataFrame(
@@ -487,11 +483,11 @@ def show_gaps(view: RegionView) -> None:
                 f"Valeur ({indicator.unit})" if indicator.unit else "Valeur": rows["valeur"].map(
                     fmt
                 ),
-                reference_label: rows["reference"].map(fmt),
+                view.reference_label: rows["reference"].map(fmt),
             }
         )
         if is_additive(indicator):
-            detail[f"Part de la {reference_label}"] = [
+            detail[f"Part de la {view.reference_label}"] = [
                 f"{format_number(v, 1)} %" for v in rows["part_pct"]
             ]
         else:
@@ -501,32 +497,34 @@ def show_gaps(view: RegionView) -> None:
             ]
             detail["Écart (%)"] = [f"{format_gap(v, 1)} %" for v in rows["ecart_pct"]]
             detail["Lecture"] = rows["lecture"].replace("", "–")
-        detail_styler = highlight_rows(detail.style, "Région", highlighted, reference_label)
+        detail_styler = highlight_rows(
+            detail.style, "Région", view.highlighted, view.reference_label
+        )
         st.table(detail_styler.hide(axis="index"))
         st.caption(
             escape(
                 describe(
                     rows.set_index("nom")["valeur"],
                     indicator,
-                    references.get(detail_id),
-                    reference_label,
+                    view.references.get(detail_id),
+                    view.reference_label,
                 )
             )
         )
         export = gaps.assign(
-            indicateur=gaps["indicateur"].map(lambda i: catalogue[i].label),
-            unite=gaps["indicateur"].map(lambda i: gap_unit(catalogue[i])),
+            indicateur=gaps["indicateur"].map(lambda i: view.catalogue[i].label),
+            unite=gaps["indicateur"].map(lambda i: gap_unit(view.catalogue[i])),
         ).rename(
             columns={
                 "code": "Code",
                 "nom": "Région",
                 "indicateur": "Indicateur",
                 "valeur": "Valeur",
-                "reference": reference_label,
+                "reference": view.reference_label,
                 "ecart": "Écart absolu",
                 "unite": "Unité de l'écart",
                 "ecart_pct": "Écart (%)",
-                "part_pct": f"Part de la {reference_label} (%)",
+                "part_pct": f"Part de la {view.reference_label} (%)",
                 "rang": "Rang",
                 "lecture": "Lecture",
             }
@@ -534,29 +532,22 @@ def show_gaps(view: RegionView) -> None:
         st.download_button(
             "Télécharger tous les écarts (CSV)",
             to_csv_bytes(export),
-            file_name=f"regions_ecarts_{reference}.csv",
+            file_name=f"regions_ecarts_{view.reference}.csv",
             mime="text/csv",
         )
-    show_sources(indicators, projection)
+    show_sources(view.indicators, view.projection)
 
 
 def show_comparison(view: RegionView) -> None:
     """Chosen régions side by side on every indicator, with a profile chart."""
-    catalogue = view.catalogue
-    indicators = view.indicators
-    reference = view.reference
-    reference_label = view.reference_label
-    chosen = view.chosen
-    names = view.names
-    projection = view.projection
-    if len(chosen) < 2:
+    if len(view.chosen) < 2:
         st.info(
             "Choisissez au moins deux régions dans « Régions à comparer en détail » "
             "(en haut de la page) : tous les indicateurs s'afficheront côte à côte."
         )
     else:
-        side = regions_side_by_side(store(), chosen, None, reference)
-        region_columns = [names[c] for c in chosen]
+        side = regions_side_by_side(store(), view.chosen, None, view.reference)
+        region_columns = [view.names[c] for c in view.chosen]
         gap_label = side.attrs["ecart"]
         shown = pd.DataFrame(
             {
@@ -570,41 +561,43 @@ def show_comparison(view: RegionView) -> None:
         for column in [*region_columns, "reference", "ecart"]:
             values = side[column]
             shown[column] = [
-                format_gap(v, d) if column == "ecart" and len(chosen) == 2 else format_number(v, d)
+                format_gap(v, d)
+                if column == "ecart" and len(view.chosen) == 2
+                else format_number(v, d)
                 for v, d in zip(values, side["decimales"], strict=True)
             ]
-        shown = shown.rename(columns={"reference": reference_label, "ecart": gap_label})
+        shown = shown.rename(columns={"reference": view.reference_label, "ecart": gap_label})
         st.markdown(
             "**" + " · ".join(escape(n) for n in region_columns) + f"** et la "
-            f"{escape(reference_label)}, indicateur par indicateur"
+            f"{escape(view.reference_label)}, indicateur par indicateur"
         )
-        numeric = [*region_columns, reference_label, gap_label]
+        numeric = [*region_columns, view.reference_label, gap_label]
         side_styler = shown.style.set_properties(
             subset=numeric, **{"text-align": "right !important"}
-        ).set_properties(subset=[reference_label], **{"background-color": "#e8eef5"})
+        ).set_properties(subset=[view.reference_label], **{"background-color": "#e8eef5"})
         st.table(side_styler.hide(axis="index"))
         st.caption(
             f"Dernière colonne : {escape(gap_label)} (unité de l'indicateur ; points pour "
             "un pourcentage). Les régions suivent l'ordre de votre choix."
         )
-        profile_ids = [i.id for i in indicators if not is_additive(i)]
+        profile_ids = [i.id for i in view.indicators if not is_additive(i)]
         if profile_ids:
-            gaps = versus_france(store(), profile_ids, reference)
-            gaps = gaps[gaps["code"].isin(chosen)]
+            gaps = versus_france(store(), profile_ids, view.reference)
+            gaps = gaps[gaps["code"].isin(view.chosen)]
             fig = go.Figure()
             # Dark2 without its orange, kept for "plus fragile" elsewhere on the page.
             qualitative = ["#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d"]
             largest = float(gaps["ecart_pct"].abs().max())
             span = min(largest if largest == largest else 10.0, PROFILE_CAP_PCT)
             cut = False
-            for number, code in enumerate(chosen):
+            for number, code in enumerate(view.chosen):
                 rows = gaps[gaps["code"] == code].set_index("indicateur").reindex(profile_ids)
                 pct = rows["ecart_pct"]
                 cut = cut or bool((pct.abs() > PROFILE_CAP_PCT).any())
                 fig.add_bar(
-                    y=[escape(catalogue[i].label) for i in profile_ids],
+                    y=[escape(view.catalogue[i].label) for i in profile_ids],
                     x=pct.clip(-PROFILE_CAP_PCT, PROFILE_CAP_PCT).to_numpy(),
-                    name=escape(names[code]),
+                    name=escape(view.names[code]),
                     orientation="h",
                     marker_color=qualitative[number % len(qualitative)],
                     text=[
@@ -615,17 +608,18 @@ def show_comparison(view: RegionView) -> None:
                     textfont={"color": "#111111"},
                     cliponaxis=False,
                     hovertext=[
-                        f"{escape(names[code])} — {escape(catalogue[i].label)} : "
+                        f"{escape(view.names[code])} — {escape(view.catalogue[i].label)} : "
                         f"{format_gap(v, 1)} %"
                         for i, v in pct.items()
                     ],
                     hoverinfo="text",
                 )
             fig.add_vline(x=0, line_color="#222222", line_width=2)
-            font = 19 if projection else 13
+            font = 19 if view.projection else 13
             fig.update_layout(
                 barmode="group",
-                height=120 + (len(chosen) * (34 if projection else 22) + 24) * len(profile_ids),
+                height=120
+                + (len(view.chosen) * (34 if view.projection else 22) + 24) * len(profile_ids),
                 font={"size": font},
                 separators=",\u202f",
                 plot_bgcolor="white",
@@ -644,7 +638,7 @@ def show_comparison(view: RegionView) -> None:
                 },
                 xaxis={
                     "title": {
-                        "text": f"Écart à la {escape(reference_label)} (%)",
+                        "text": f"Écart à la {escape(view.reference_label)} (%)",
                         "font": {"size": font, "color": "#222222"},
                     },
                     "tickfont": {"size": font - 1, "color": "#444444"},
@@ -655,49 +649,52 @@ def show_comparison(view: RegionView) -> None:
                 },
             )
             st.markdown(
-                f"**Profil : écart à la {escape(reference_label)} en %, indicateurs choisis**"
+                f"**Profil : écart à la {escape(view.reference_label)} en %, indicateurs choisis**"
             )
             st.plotly_chart(
                 fig,
-                config={"displaylogo": False, "staticPlot": projection},
+                config={"displaylogo": False, "staticPlot": view.projection},
                 width="stretch",
                 key="profil-regions",
             )
             sentences = []
             for indicator_id in profile_ids:
-                rows = gaps[gaps["indicateur"] == indicator_id].set_index("code").reindex(chosen)
+                rows = (
+                    gaps[gaps["indicateur"] == indicator_id].set_index("code").reindex(view.chosen)
+                )
                 parts = [
-                    f"{names[code]} {format_gap(v, 1)} %" for code, v in rows["ecart_pct"].items()
+                    f"{view.names[code]} {format_gap(v, 1)} %"
+                    for code, v in rows["ecart_pct"].items()
                 ]
-                sentences.append(f"{catalogue[indicator_id].label} : {', '.join(parts)}")
+                sentences.append(f"{view.catalogue[indicator_id].label} : {', '.join(parts)}")
             if cut:
                 sentences.append(
                     f"barres coupées au-delà de ±{PROFILE_CAP_PCT} % (signe ▸), "
                     "la valeur écrite reste exacte"
                 )
             st.caption(escape(" ; ".join(sentences) + "."))
-        if not projection:
+        if not view.projection:
             export = side.drop(columns=["decimales"]).rename(
                 columns={
                     "id": "Identifiant",
                     "theme": "Thème",
                     "indicateur": "Indicateur",
                     "unite": "Unité",
-                    "reference": reference_label,
+                    "reference": view.reference_label,
                     "ecart": gap_label,
                 }
             )
             st.download_button(
                 "Télécharger la comparaison (CSV)",
                 to_csv_bytes(export),
-                file_name="regions_" + "_".join(chosen) + ".csv",
+                file_name="regions_" + "_".join(view.chosen) + ".csv",
                 mime="text/csv",
             )
-        if projection:
-            show_sources(list(catalogue), projection)
+        if view.projection:
+            show_sources(list(view.catalogue), view.projection)
         else:
             with st.expander("Sources de chaque indicateur"):
-                show_sources(list(catalogue), projection)
+                show_sources(list(view.catalogue), view.projection)
 
 
 VIEW_FUNCTIONS = {
