@@ -8,12 +8,8 @@ import streamlit as st
 
 from territorial.formatting import format_number
 from ui.donnees.common import (
-    LIMITS,
-    MAX_MB,
-    TABLE_TYPES,
     UNPLACED,
     bullets,
-    content_digest,
     count_text,
     listing,
     md,
@@ -21,6 +17,7 @@ from ui.donnees.common import (
     page_link,
     show_error,
     show_flash,
+    uploaded_file,
 )
 from ui.state import geography, workspace
 
@@ -102,17 +99,10 @@ def section_catalysts() -> None:
             "**FICTIF** : catalyseurs inventés (générés par un script), pour essayer l'outil. "
             "Ne pas diffuser comme des données réelles."
         )
-    uploaded = st.file_uploader(
-        "Liste de catalyseurs",
-        type=TABLE_TYPES,
-        key="catalyseurs-fichier",
-        help=LIMITS,
-        max_upload_size=MAX_MB,
-    )
-    if uploaded is None:
+    picked = uploaded_file("Liste de catalyseurs", "catalyseurs-fichier")
+    if picked is None:
         return
-    data, filename = uploaded.getvalue(), uploaded.name
-    digest = content_digest(data)
+    data, filename, digest = picked
     try:
         catalysts, report = _load_catalysts(digest, data, filename)
     except Exception as err:

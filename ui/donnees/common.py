@@ -157,3 +157,14 @@ def official_module():
     except ImportError:
         return None
     return official
+
+
+def uploaded_file(label: str, key: str) -> tuple[bytes, str, str] | None:
+    """A table file picked by the user: its bytes, name and content digest (None before)."""
+    uploaded = st.file_uploader(
+        label, type=TABLE_TYPES, key=key, help=LIMITS, max_upload_size=MAX_MB
+    )
+    if uploaded is None:
+        return None
+    data = uploaded.getvalue()
+    return data, uploaded.name, content_digest(data)

@@ -10,9 +10,6 @@ import streamlit as st
 from territorial.formatting import format_number
 from territorial.perimeters import REFERENCE_COUNTS, PerimeterSet
 from ui.donnees.common import (
-    LIMITS,
-    MAX_MB,
-    TABLE_TYPES,
     bullets,
     content_digest,
     date_text,
@@ -22,6 +19,7 @@ from ui.donnees.common import (
     official_module,
     show_error,
     show_flash,
+    uploaded_file,
 )
 from ui.state import geography, workspace
 
@@ -304,18 +302,11 @@ def section_perimeters() -> None:
             max_chars=80,
             placeholder="ex. CRTE ANCT septembre 2025, Alliances Loire 2026",
         ).strip()
-        uploaded = st.file_uploader(
-            "Fichier de périmètres",
-            type=TABLE_TYPES,
-            key="perimetres-fichier",
-            help=LIMITS,
-            max_upload_size=MAX_MB,
-        )
-        if uploaded is None:
+        picked = uploaded_file("Fichier de périmètres", "perimetres-fichier")
+        if picked is None:
             return
-        data, filename = uploaded.getvalue(), uploaded.name
+        data, filename, digest = picked
         name = name or Path(filename).stem
-        digest = content_digest(data)
         try:
             new_set, report = _load_perimeters(digest, data, filename, kind, name)
         except Exception as err:

@@ -23,13 +23,10 @@ from territorial.tables import TableError, read_table
 from territorial.workspace import slugify
 from ui.donnees.common import (
     LIMITS,
-    MAX_MB,
-    TABLE_TYPES,
     TYPE_LABELS,
     UNMATCHED,
     UNPLACED,
     bullets,
-    content_digest,
     count_text,
     date_text,
     flash,
@@ -40,6 +37,7 @@ from ui.donnees.common import (
     page_link,
     show_error,
     show_flash,
+    uploaded_file,
 )
 from ui.state import geography, store, workspace
 
@@ -366,17 +364,10 @@ def section_upload() -> None:
     )
     st.caption(LIMITS)
     show_flash("upload")
-    uploaded = st.file_uploader(
-        "Fichier d'indicateurs",
-        type=TABLE_TYPES,
-        key="fichier-indicateurs",
-        max_upload_size=MAX_MB,
-        help=LIMITS,
-    )
-    if uploaded is None:
+    picked = uploaded_file("Fichier d'indicateurs", "fichier-indicateurs")
+    if picked is None:
         return
-    data, filename = uploaded.getvalue(), uploaded.name
-    digest = content_digest(data)
+    data, filename, digest = picked
     try:
         raw, read_key = _read_with_options(data, filename, digest)
         key, level, kind = _choose_key(raw, read_key)
