@@ -13,7 +13,7 @@ from ui.donnees.common import (
     count_text,
     listing,
     md,
-    name_conflict,
+    name_to_save,
     page_link,
     show_error,
     show_flash,
@@ -135,15 +135,9 @@ def section_catalysts() -> None:
             if c in catalysts.table.columns
         ]
         st.dataframe(catalysts.table[shown].head(500), hide_index=True, width="stretch")
-    name = st.text_input(
-        "Nom de la liste",
-        value=Path(filename).stem[:80],
-        max_chars=80,
-        key=f"catalyseurs-nom-{digest}",
-    ).strip()
-    problem = name_conflict(name, "catalyseurs")
-    if problem:
-        st.warning(md(problem))
+    name, problem = name_to_save(
+        "Nom de la liste", filename, f"catalyseurs-nom-{digest}", "catalyseurs"
+    )
     if st.button(
         "Enregistrer la liste",
         type="primary",

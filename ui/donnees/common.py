@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -168,3 +169,12 @@ def uploaded_file(label: str, key: str) -> tuple[bytes, str, str] | None:
         return None
     data = uploaded.getvalue()
     return data, uploaded.name, content_digest(data)
+
+
+def name_to_save(label: str, filename: str, key: str, kind: str) -> tuple[str, str | None]:
+    """The name to save an upload under (default: the file name) and why it cannot be used."""
+    name = st.text_input(label, value=Path(filename).stem[:80], max_chars=80, key=key).strip()
+    problem = name_conflict(name, kind)
+    if problem:
+        st.warning(md(problem))
+    return name, problem

@@ -33,7 +33,7 @@ from ui.donnees.common import (
     fr_value,
     listing,
     md,
-    name_conflict,
+    name_to_save,
     page_link,
     show_error,
     show_flash,
@@ -396,16 +396,13 @@ def section_upload() -> None:
     rules, units, polarities = _column_settings(list(result.values.columns), suffix)
 
     st.markdown("#### Enregistrer")
-    name = st.text_input(
+    name, problem = name_to_save(
         "Nom du tableau (il devient le thème « Mes données : … » dans les listes d'indicateurs)",
-        value=Path(filename).stem[:80],
-        max_chars=80,
-        key=f"nom-{digest}",
-    ).strip()
-    problem = name_conflict(name, "indicateurs")
-    if problem:
-        st.warning(md(problem))
-    elif any(m["slug"] == slugify(name) for m in workspace().tables("indicateurs")):
+        filename,
+        f"nom-{digest}",
+        "indicateurs",
+    )
+    if not problem and any(m["slug"] == slugify(name) for m in workspace().tables("indicateurs")):
         st.info(md(f"Un tableau « {name} » existe déjà : il sera remplacé."))
     confirmed = True
     if not report.complete:
