@@ -392,11 +392,13 @@ def _other_keys(frame: pd.DataFrame, geo: Geography, key: str) -> set[str]:
             continue
         values = frame[column].astype(str)
         header = fold(column).replace(" ", "_")
-        if looks_like_codes(values) or any(
-            re.search(_HINTS[lvl], header) and _share(geo, lvl, _key_sample(values)) >= 0.5
-            for lvl in KEY_LEVELS
-        ):
+        hinted = [lvl for lvl in KEY_LEVELS if re.search(_HINTS[lvl], header)]
+        if looks_like_codes(values):
             others.add(column)
+        elif hinted:
+            sample = _key_sample(values)  # once per column, whatever the levels hinted
+            if any(_share(geo, lvl, sample) >= 0.5 for lvl in hinted):
+                others.add(column)
     return others
 
 
