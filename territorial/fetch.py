@@ -60,6 +60,7 @@ __all__ = [
     "FetchError",
     "FetchResult",
     "ParsedSource",
+    "ROW_LABELS",
     "cache_dir",
     "cached_files",
     "cli_fetch",
@@ -96,7 +97,8 @@ _REQUIRED_FIELDS = (
     "levels",
     "method",
 )
-_LEVEL_LABELS = {
+# French names of what a source's parsed rows count, level by level (status texts).
+ROW_LABELS = {
     "commune": "communes",
     "epci": "EPCI",
     "departement": "départements",
@@ -1185,10 +1187,10 @@ def _missing_level(spec: Mapping[str, Any], level: str, part: _Part, ctx: _Ctx) 
     if level in spec.get("required_levels", []):
         raise ctx.error(
             "format",
-            f"aucune donnée au niveau « {_LEVEL_LABELS.get(level, level)} » dans le fichier.",
+            f"aucune donnée au niveau « {ROW_LABELS.get(level, level)} » dans le fichier.",
         )
     part.warnings.append(
-        f"Aucune donnée au niveau « {_LEVEL_LABELS.get(level, level)} » dans le fichier."
+        f"Aucune donnée au niveau « {ROW_LABELS.get(level, level)} » dans le fichier."
     )
 
 
@@ -1848,7 +1850,7 @@ class _ProgressBar:
 
 def _summary_ok(spec: Mapping[str, Any], result: FetchResult) -> list[str]:
     counts = ", ".join(
-        f"{_format_int(n)} {_LEVEL_LABELS.get(level, level)}"
+        f"{_format_int(n)} {ROW_LABELS.get(level, level)}"
         for level, n in result.parsed.rows.items()
     )
     sha = (result.status.get("sha256") or "")[:12]

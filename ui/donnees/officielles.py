@@ -7,6 +7,7 @@ import time
 import pandas as pd
 import streamlit as st
 
+from territorial.fetch import ROW_LABELS
 from territorial.formatting import format_number
 from ui.donnees.common import (
     date_text,
@@ -18,21 +19,12 @@ from ui.donnees.common import (
 )
 from ui.state import store
 
-OFFICIAL_LEVELS = {
-    "commune": "communes",
-    "epci": "EPCI",
-    "departement": "départements",
-    "region": "régions",
-    "perimetre_rows": "lignes EPCI–CRTE",
-    "groupements_rows": "lignes groupements",
-}
-
 
 def _rows_text(rows: dict | None) -> str:
     if not rows:
         return ""
     return " ; ".join(
-        f"{format_number(n)} {OFFICIAL_LEVELS.get(level, level)}" for level, n in rows.items()
+        f"{format_number(n)} {ROW_LABELS.get(level, level)}" for level, n in rows.items()
     )
 
 
