@@ -285,41 +285,44 @@ def show_table(view: RegionView) -> None:
     show_sources(view.indicators, view.projection)
 
 
+def _grid(indicators: list, per_row: int):
+    """Each indicator with the column it is drawn in, ``per_row`` columns a row."""
+    for start in range(0, len(indicators), per_row):
+        columns = st.columns(per_row)
+        yield from zip(columns, indicators[start : start + per_row], strict=False)
+
+
 def show_charts(view: RegionView) -> None:
     """One bar chart per indicator, régions against the reference."""
     per_row = 1 if view.projection else 2
-    for start in range(0, len(view.indicators), per_row):
-        columns = st.columns(per_row)
-        for column, indicator in zip(
-            columns, view.indicators[start : start + per_row], strict=False
-        ):
-            with column:
-                values = view.table.set_index("nom")[indicator.id]
-                ref = float(view.references.get(indicator.id))
-                grid_title(indicator)
-                st.plotly_chart(
-                    bar_chart(
-                        indicator,
-                        values,
-                        ref,
-                        view.highlighted,
-                        view.reference_label,
-                        view.projection,
-                    ),
-                    config={"displaylogo": False, "staticPlot": view.projection},
-                    width="stretch",
-                    key=f"barres-{indicator.id}",
+    for column, indicator in _grid(view.indicators, per_row):
+        with column:
+            values = view.table.set_index("nom")[indicator.id]
+            ref = float(view.references.get(indicator.id))
+            grid_title(indicator)
+            st.plotly_chart(
+                bar_chart(
+                    indicator,
+                    values,
+                    ref,
+                    view.highlighted,
+                    view.reference_label,
+                    view.projection,
+                ),
+                config={"displaylogo": False, "staticPlot": view.projection},
+                width="stretch",
+                key=f"barres-{indicator.id}",
+            )
+            text = describe(values, indicator, ref, view.reference_label)
+            if is_additive(indicator):
+                share = values.sum() / ref * 100 if ref else float("nan")
+                text += (
+                    f" Somme : pas de comparaison à la France ; les 13 régions font "
+                    f"{format_number(share, 1)} % du total {view.reference_label}."
                 )
-                text = describe(values, indicator, ref, view.reference_label)
-                if is_additive(indicator):
-                    share = values.sum() / ref * 100 if ref else float("nan")
-                    text += (
-                        f" Somme : pas de comparaison à la France ; les 13 régions font "
-                        f"{format_number(share, 1)} % du total {view.reference_label}."
-                    )
-                st.caption(escape(text))
-                if not view.projection:
-                    st.caption(source_line(indicator))
+            st.caption(escape(text))
+            if not view.projection:
+                st.caption(source_line(indicator))
     st.caption(
         "Couleurs : orange = plus fragile que la référence, bleu = moins fragile, "
         "selon le sens de chaque indicateur ; teinte claire : écart de moins de "
@@ -335,66 +338,62 @@ def show_maps(view: RegionView) -> None:
     """Small multiples: one map of the 13 régions per indicator."""
     per_row = 2 if view.projection else 3
     height = 520 if view.projection else 360
-    for start in range(0, len(view.indicators), per_row):
-        columns = st.columns(per_row)
-        for column, indicator in zip(
-            columns, view.indicators[start : start + per_row], strict=False
-        ):
-            with column:
-                values = view.table[indicator.id]
-                fmt = formatter(indicator)
-                classification = classify(values, "quantiles", k=5)
-                kind = {"fragile_si_haut": "sequentiel", "fragile_si_bas": "sequentiel_inverse"}
-                colours = palette(classification.k, kind.get(indicator.polarity, "bleu"))
-                ranks = values.rank(ascending=False, method="min")
-                rank_text = [
-                    format_rank(int(r), int(values.notna().sum())) if r == r else "–" for r in ranks
-                ]
-                grid_title(indicator)
-                fig = choropleth(
-                    "region",
-                    "metropole",
-                    view.table["code"],
-                    values,
-                    classification,
-                    colours,
-                    indicator.label,
-                    indicator.unit,
-                    indicator.decimals,
-                    ranks=pd.Series(rank_text),
-                    height=height,
-                    width_px=560 if view.projection else 300,
-                )
-                st.plotly_chart(
-                    fig,
-                    config={"displaylogo": False, "scrollZoom": False},
-                    width="stretch",
-                    key=f"carte-{indicator.id}",
-                )
-                st.markdown(
-                    legend_html(classification, colours, indicator.unit, fmt),
-                    unsafe_allow_html=True,
-                )
-                ref = view.references.get(indicator.id)
-                summary = describe(
-                    values.set_axis(view.table["nom"]), indicator, ref, view.reference_label
-                )
-                st.caption(escape(summary))
-                if not view.projection:
-                    with st.expander("Tableau de cette carte"):
-                        data = pd.DataFrame(
-                            {
-                                "Région": view.table["nom"],
-                                column_name(indicator): values,
-                                "Rang": values.rank(ascending=False, method="min").astype("Int64"),
-                            }
-                        ).sort_values("Rang")
-                        st.dataframe(
-                            french_styler(data, {column_name(indicator): indicator.decimals}),
-                            hide_index=True,
-                            width="stretch",
-                        )
-                    st.caption(source_line(indicator))
+    for column, indicator in _grid(view.indicators, per_row):
+        with column:
+            values = view.table[indicator.id]
+            fmt = formatter(indicator)
+            classification = classify(values, "quantiles", k=5)
+            kind = {"fragile_si_haut": "sequentiel", "fragile_si_bas": "sequentiel_inverse"}
+            colours = palette(classification.k, kind.get(indicator.polarity, "bleu"))
+            ranks = values.rank(ascending=False, method="min")
+            rank_text = [
+                format_rank(int(r), int(values.notna().sum())) if r == r else "–" for r in ranks
+            ]
+            grid_title(indicator)
+            fig = choropleth(
+                "region",
+                "metropole",
+                view.table["code"],
+                values,
+                classification,
+                colours,
+                indicator.label,
+                indicator.unit,
+                indicator.decimals,
+                ranks=pd.Series(rank_text),
+                height=height,
+                width_px=560 if view.projection else 300,
+            )
+            st.plotly_chart(
+                fig,
+                config={"displaylogo": False, "scrollZoom": False},
+                width="stretch",
+                key=f"carte-{indicator.id}",
+            )
+            st.markdown(
+                legend_html(classification, colours, indicator.unit, fmt),
+                unsafe_allow_html=True,
+            )
+            ref = view.references.get(indicator.id)
+            summary = describe(
+                values.set_axis(view.table["nom"]), indicator, ref, view.reference_label
+            )
+            st.caption(escape(summary))
+            if not view.projection:
+                with st.expander("Tableau de cette carte"):
+                    data = pd.DataFrame(
+                        {
+                            "Région": view.table["nom"],
+                            column_name(indicator): values,
+                            "Rang": values.rank(ascending=False, method="min").astype("Int64"),
+                        }
+                    ).sort_values("Rang")
+                    st.dataframe(
+                        french_styler(data, {column_name(indicator): indicator.decimals}),
+                        hide_index=True,
+                        width="stretch",
+                    )
+                st.caption(source_line(indicator))
     st.caption(
         "Cinq classes d'effectifs égaux (quantiles) ; les couleurs foncées signalent la "
         "fragilité pour les indicateurs qui en ont un sens, un dégradé bleu sinon."
