@@ -22,3 +22,21 @@ def cli_json():
         return json.loads(out.stdout)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A throwaway PostgreSQL server for the whole session (see tests/pg_cluster.py)."""
+    from pg_cluster import Cluster
+
+    cluster = Cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """An empty database: a SQLite file, then a database on the throwaway PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'territorial.sqlite3'}"
+    return request.getfixturevalue("postgres_cluster").new_database()

@@ -10,7 +10,7 @@ import territorial
 
 MODULES = sorted(
     name
-    for _, name, _ in pkgutil.iter_modules(territorial.__path__, "territorial.")
+    for _, name, _ in pkgutil.walk_packages(territorial.__path__, "territorial.")
     if name != "territorial.__main__"
 )
 
