@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.state import restore_perimeters
+from ui.atelier import PAGE_KEY, add_view_form, go_to_view, open_space_from_url, space_caption
 
 st.set_page_config(
     page_title="Dynamiques territoriales",
@@ -21,7 +21,13 @@ PAGES = [
     ),
     st.Page("views/catalyseurs.py", title="Catalyseurs", icon=":material/hub:", url_path="catalyseurs"),
     st.Page("views/donnees.py", title="Données", icon=":material/database:", url_path="donnees"),
+    st.Page("views/atelier.py", title="Atelier", icon=":material/groups:", url_path="atelier"),
 ]
 
-restore_perimeters()  # a perimeter set chosen in "Données" survives a restart
-st.navigation(PAGES, position="sidebar").run()
+open_space_from_url()  # the atelier of ?atelier= (read-only, or editable with its edit link)
+page = st.navigation(PAGES, position="sidebar")
+st.session_state[PAGE_KEY] = page.url_path
+go_to_view(PAGES)  # a parcours short link (?atelier=…&vue=…) opens that view's page
+space_caption()
+add_view_form()
+page.run()

@@ -11,6 +11,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 from dataclasses import dataclass
@@ -48,6 +49,8 @@ LEVEL_LABELS = {
     "epci": "EPCI (intercommunalité)",
     "commune": "Commune",
 }
+# Cached attributes that depend on the perimeter set (dropped by ``with_perimeters``).
+_PERIMETER_CACHES = ("_perimetre_table", "_hierarchy", "_indexed", "_search_index")
 PARENT_LEVELS = {
     "commune": ("epci", "perimetre", "departement", "region"),
     "epci": ("perimetre", "departement", "region"),
@@ -117,6 +120,23 @@ class Geography:
         self.perimeters_hash = self.perimeters.content_hash()
 
     # ------------------------------------------------------------------ perimeters
+    def with_perimeters(self, pset: PerimeterSet) -> Geography:
+        """A copy with ``pset`` as its perimeter set, sharing every loaded table (issue 14).
+
+        The instance itself is left unchanged, so each atelier or session can have its own
+        perimeter set without changing what the others see.
+
+        >>> geo = load_geography()
+        >>> other = geo.with_perimeters(PerimeterSet.one_per_epci(geo.communes.head(3)))
+        >>> len(other.table("perimetre", "france")) <= 3 < len(geo.table("perimetre", "france"))
+        True
+        """
+        other = copy.copy(self)
+        other.__dict__ = {k: v for k, v in self.__dict__.items() if k not in _PERIMETER_CACHES}
+        other.perimeters = pset
+        other.perimeters_hash = pset.content_hash()
+        return other
+
     def set_perimeters(self, pset: PerimeterSet) -> None:
         """Make ``pset`` the active perimeter set (it drops cached perimeter tables)."""
         self.perimeters = pset

@@ -1,16 +1,19 @@
 """AppTest of the Données page: upload and save a table, manage tables, perimeters, sources.
 
-Every test uses a temporary workspace (``TERRITORIAL_WORKSPACE``, read each time a
-``Workspace`` is created) and a temporary official-data cache, so nothing is written in the
-repository and nothing is downloaded.
+Every test uses a temporary database (``TERRITORIAL_DATABASE_URL``) and a temporary
+official-data cache, so nothing is written in the repository and nothing is downloaded.
+Without an atelier, a session saves in its own private space (:class:`OnlySpace` reads it).
 """
 
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from territorial.storage import Database
+from territorial.storage.schema import spaces
 from territorial.workspace import Workspace
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -26,15 +29,33 @@ TABLE = (
 COMPLETE = b"code_dep;Nombre de tiers-lieux (test)\n01;4\n42;7\n69;12\n"
 
 
+class OnlySpace:
+    """The private space of the (single) session of a test, read straight from the database."""
+
+    def __init__(self, url: str):
+        self.db = Database(url)
+
+    def __getattr__(self, name: str):
+        with self.db.read() as conn:
+            codes = conn.execute(select(spaces.c.code).where(spaces.c.kind == "prive")).all()
+        assert len(codes) <= 1, codes
+        code = codes[0][0] if codes else "aucun"
+        return getattr(self.db.space(code, kind="prive", editable=True), name)
+
+
 @pytest.fixture
 def workspace(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'territorial.sqlite3'}"
+    monkeypatch.setenv("TERRITORIAL_DATABASE_URL", url)
     monkeypatch.setenv("TERRITORIAL_WORKSPACE", str(tmp_path / "ws"))
     monkeypatch.setenv("TERRITORIAL_CACHE_DIR", str(tmp_path / "cache"))
-    return Workspace(tmp_path / "ws")
+    return OnlySpace(url)
 
 
-def _open(tab: str | None = None) -> AppTest:
+def _open(tab: str | None = None, **query) -> AppTest:
     app = AppTest.from_file(APP, default_timeout=120)
+    for name, value in query.items():
+        app.query_params[name] = value
     app.run()
     return _goto(app, tab)
 
@@ -160,29 +181,22 @@ def test_user_perimeters_are_saved_restored_and_reverted(workspace):
     data = b"code;perimetre\n200000172;Alliance test A\n01001;Alliance test B\n"
     _upload(app, "atelier.csv", data, key="perimetres-fichier")
     assert "2 périmètres" in _texts(app)
-    try:
-        next(b for b in app.button if b.label == "Utiliser ces périmètres").click().run()
-        assert not app.exception, app.exception
-        assert "Jeu actif : Atelier test" in _texts(app)
-        record = workspace.active_perimeters()
-        assert record["nom"] == "Atelier test" and record["type"] == "utilisateur"
-        assert workspace.perimeter_source(record["slug"])[0] == data
-    finally:
-        from territorial.perimeters import PerimeterSet
-        from ui.state import geography
-
-        geo = geography()
-        geo.set_perimeters(PerimeterSet.one_per_epci(geo.communes))
-    # a fresh start re-applies the saved set, then the fallback button goes back
-    app = _open("Périmètres")
-    try:
-        assert "Jeu actif : Atelier test" in _texts(app)
-        app.button(key="perimetres-repli").click().run()
-        assert not app.exception, app.exception
-        assert "Jeu actif : Un périmètre par EPCI" in _texts(app)
-        assert workspace.active_perimeters()["slug"] == "par_epci"
-    finally:
-        geo.set_perimeters(PerimeterSet.one_per_epci(geo.communes))
+    next(b for b in app.button if b.label == "Utiliser ces périmètres").click().run()
+    assert not app.exception, app.exception
+    assert "Jeu actif : Atelier test" in _texts(app)
+    record = workspace.active_perimeters()
+    assert record["nom"] == "Atelier test" and record["type"] == "utilisateur"
+    assert workspace.perimeter_source(record["slug"])[0] == data
+    # another session is not changed; this one keeps its set from page to page
+    other = AppTest.from_file(APP, default_timeout=120)
+    other.run()
+    assert "Jeu actif : Un périmètre par EPCI" in _texts(_goto(other, "Périmètres"))
+    app.switch_page("views/carte.py").run()
+    assert "Jeu actif : Atelier test" in _texts(_goto(app, "Périmètres"))
+    app.button(key="perimetres-repli").click().run()
+    assert not app.exception, app.exception
+    assert "Jeu actif : Un périmètre par EPCI" in _texts(app)
+    assert workspace.active_perimeters()["slug"] == "par_epci"
 
 
 def test_catalyst_list_is_saved_for_the_catalyst_choice(workspace):
@@ -197,9 +211,10 @@ def test_catalyst_list_is_saved_for_the_catalyst_choice(workspace):
     assert not app.exception, app.exception
     meta = workspace.tables("catalyseurs")[0]
     assert meta["nom"] == "mes_catalyseurs" and meta["fictif"] is False
-    from ui.state import catalyst_lists
-
-    assert "mes_catalyseurs" in catalyst_lists()
+    app.switch_page("views/catalyseurs.py").run()
+    assert not app.exception, app.exception
+    picker = next(s for s in app.selectbox if s.label == "Liste de catalyseurs")
+    assert "mes_catalyseurs" in picker.options
 
 
 def test_offline_update_shows_a_french_message(workspace, tmp_path):
@@ -217,13 +232,14 @@ def test_sources_table_lists_licences(workspace):
 
     report = JoinReport("mon_fichier.csv", 1, "code", "departement", "code", matched=1)
     values = pd.DataFrame({"x": [1.0]}, index=pd.Index(["01"], name="code"))
-    workspace.save_table(
+    code, _ = workspace.db.create_atelier("Atelier sources")
+    workspace.db.space(code, editable=True).save_table(
         "Mon tableau",
         "departement",
         values,
         {"rapport": report.to_dict(), "source": "mon_fichier.csv"},
     )
-    app = _open("Sources et licences")
+    app = _goto(_open(atelier=code), "Sources et licences")
     table = app.table[0].value.map(_plain)
     licences = " ".join(table["Licence"])
     assert "Licence Ouverte" in licences and "fourni par l'utilisateur" in licences

@@ -80,6 +80,9 @@ def page_header(title: str, intro: str) -> None:
             st.rerun()
     else:
         st.caption(intro)
+    from ui.atelier import parcours_bar
+
+    parcours_bar()  # on a view of an atelier's parcours: previous / next, QR code
     with st.sidebar:
         on = st.toggle(
             "Mode projection",

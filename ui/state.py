@@ -1,34 +1,135 @@
-"""Shared, cached core objects for every page and session."""
+"""Cached core objects, and the space (atelier or private) each session works in.
+
+The geography loaded once per process is never changed: each session sees a copy with its
+space's active perimeter set (:func:`geography`), cached by the set's content. What a
+session saves goes to its space in the database (:func:`workspace`): the atelier it opened
+(writable only with the edit link) or, without an atelier, a private space of its own.
+"""
 
 from __future__ import annotations
+
+import logging
+import secrets
 
 import pandas as pd
 import streamlit as st
 
 from territorial import load_geography
 from territorial.join import JoinReport, JoinResult, to_user_indicators
+from territorial.storage import Database, Space, database_url, import_workspace
 from territorial.store import IndicatorStore
-from territorial.workspace import Workspace
+from territorial.workspace import FALLBACK_PERIMETERS, workspace_dir
+
+LOG = logging.getLogger("territorial")
+SPACE_KEY = "espace"  # session_state: {"code", "kind", "nom", "edit"}
+PERIMETERS_KEY = "perimetres-actifs"  # session_state: the space's active-set record
+
+
+@st.cache_resource(show_spinner=False)
+def _database(url: str) -> Database:
+    db = Database(url)
+    imported = import_workspace(db, workspace_dir())
+    if imported:
+        code, token = imported
+        LOG.warning(
+            "Ancien espace de travail %s importé dans l'atelier %s ; lien d'édition : "
+            "?atelier=%s&cle=%s",
+            workspace_dir(),
+            code,
+            code,
+            token,
+        )
+    return db
+
+
+def database() -> Database:
+    """The database of ``$TERRITORIAL_DATABASE_URL`` (or the SQLite file), opened once."""
+    return _database(database_url())
+
+
+def current_space() -> dict:
+    """This session's space: its atelier, or a private space created for the session."""
+    if SPACE_KEY not in st.session_state:
+        st.session_state[SPACE_KEY] = {
+            "code": "prive-" + secrets.token_urlsafe(24),
+            "kind": "prive",
+            "nom": "",
+            "edit": True,
+        }
+    return st.session_state[SPACE_KEY]
+
+
+def workspace() -> Space:
+    """The saved work of this session's space (read-only in an atelier without edit link)."""
+    space = current_space()
+    return database().space(space["code"], kind=space["kind"], editable=space["edit"])
 
 
 @st.cache_resource(show_spinner="Chargement de la géographie…")
-def geography():
-    """The shared Geography (one per server process)."""
+def base_geography():
+    """The Geography loaded once per server process (never changed afterwards)."""
     return load_geography()
 
 
-def workspace() -> Workspace:
-    return Workspace()
+@st.cache_resource(show_spinner="Reconstruction des périmètres…", max_entries=16)
+def _geography_with(sha256: str, kind: str, name: str, filename: str, _space: Space, _slug: str):
+    """The base geography with a saved perimeter set (cached by the set's content)."""
+    from territorial.perimeters import load_crte, load_user_perimeters
+
+    data, meta = _space.perimeter_source(_slug)
+    if meta["sha256"] != sha256:
+        raise ValueError("jeu remplacé entre-temps")
+    loader = load_crte if kind == "officiel" else load_user_perimeters
+    pset, _ = loader(data, base_geography(), name, filename=filename)
+    return base_geography().with_perimeters(pset)
 
 
-@st.cache_resource(show_spinner="Chargement des indicateurs…", max_entries=4)
+@st.cache_resource(show_spinner=False)
+def _fallback_geography():
+    from territorial.perimeters import PerimeterSet
+
+    base = base_geography()
+    if base.perimeters.kind == FALLBACK_PERIMETERS:
+        return base
+    return base.with_perimeters(PerimeterSet.one_per_epci(base.communes))
+
+
+def refresh_perimeters() -> None:
+    """Read the space's active perimeter set again (once per run, and after a change)."""
+    st.session_state[PERIMETERS_KEY] = workspace().active_perimeters()
+
+
+def geography():
+    """The geography of this session: the shared one with its space's perimeter set."""
+    if PERIMETERS_KEY not in st.session_state:
+        refresh_perimeters()
+    record = st.session_state[PERIMETERS_KEY]
+    if record is None:
+        return base_geography()
+    if record["slug"] == FALLBACK_PERIMETERS:
+        return _fallback_geography()
+    try:
+        return _geography_with(
+            record["sha256"], record["type"], record["nom"], record["fichier"],
+            workspace(), record["slug"],
+        )  # fmt: skip
+    except Exception as err:  # a broken saved set must not stop the app
+        st.warning(
+            f"Les périmètres enregistrés « {record.get('nom', '')} » n'ont pas pu être "
+            f"rechargés ({type(err).__name__}) : le jeu par défaut est utilisé."
+        )
+        st.session_state[PERIMETERS_KEY] = None
+        return base_geography()
+
+
+@st.cache_resource(show_spinner="Chargement des indicateurs…", max_entries=8)
 def _store(workspace_version: str, perimeters_hash: str) -> IndicatorStore:
     geo = geography()
     store = IndicatorStore(geo)
     ws = workspace()
-    for meta in ws.tables("indicateurs"):
+    for listed in ws.tables("indicateurs"):
         try:
-            values = ws.load_values(meta["slug"])
+            meta, values = ws.load_table(listed["slug"])
             report = JoinReport(**{k: v for k, v in meta["rapport"].items() if k != "complete"})
         except (KeyError, TypeError, OSError, ValueError):
             continue  # an unreadable saved table is listed in "Données", never fatal here
@@ -55,7 +156,7 @@ def _register_official(store: IndicatorStore) -> None:
 
 
 def store() -> IndicatorStore:
-    """The indicator store, rebuilt when the workspace or the perimeter set changes."""
+    """The indicator store of this session's space and perimeter set (shared when equal)."""
     geo = geography()
     return _store(workspace().version(), geo.perimeters_hash)
 
@@ -84,8 +185,7 @@ def _catalysts(choice: str, workspace_version: str):
     if choice == FICTIONAL_EXAMPLE:
         catalysts, _ = load_catalysts(EXAMPLE_PATH, geography())
         return catalysts
-    meta = workspace().load_meta(choice)
-    table = workspace().load_values(choice)
+    meta, table = workspace().load_table(choice)
     return Catalysts(table=table, name=meta["nom"], fictional=bool(meta.get("fictif")))
 
 
@@ -117,77 +217,43 @@ def fictional_banner(catalysts) -> None:
 
 
 # --------------------------------------------------------------------------- perimeter sets
-_PERIMETER_LOCK = __import__("threading").Lock()
-
-
 def perimeters_from_workspace(slug: str):
-    """Rebuild a perimeter set saved in the workspace: ``(PerimeterSet, ValidationReport)``."""
+    """Rebuild a perimeter set saved in the space: ``(PerimeterSet, ValidationReport)``."""
     from territorial.perimeters import load_crte, load_user_perimeters
 
     data, meta = workspace().perimeter_source(slug)
     loader = load_crte if meta.get("type") == "officiel" else load_user_perimeters
-    return loader(data, geography(), meta["nom"], filename=meta.get("fichier"))
+    return loader(data, base_geography(), meta["nom"], filename=meta.get("fichier"))
 
 
 def activate_perimeters(
     pset, source_bytes: bytes | None = None, filename: str | None = None, report=None, slug=None
 ) -> None:
-    """Make ``pset`` the active set for every page and record it in the workspace.
+    """Make ``pset`` the active set of this session's space (one transaction).
 
     The fallback (``kind == "par_epci"``) is recorded as such; another set is saved with its
-    source file (``source_bytes``) unless ``slug`` names a set already saved.
+    source file (``source_bytes``) unless ``slug`` names a set already saved. Other spaces,
+    and the process-wide geography, are not changed.
     """
     ws = workspace()
-    with _PERIMETER_LOCK:
-        if pset.kind == "par_epci":
-            ws.set_active_perimeters(None, pset.content_hash())
-        elif slug is not None:
-            ws.set_active_perimeters(slug, pset.content_hash())
-        else:
-            ws.save_perimeters(
-                pset.name,
-                source_bytes,
-                filename or pset.name,
-                pset.kind,
-                content_hash=pset.content_hash(),
-                report=report,
-            )
-        geography().set_perimeters(pset)
+    if pset.kind == FALLBACK_PERIMETERS:
+        ws.set_active_perimeters(None)
+    elif slug is not None:
+        ws.set_active_perimeters(slug)
+    else:
+        from territorial.workspace import slugify
 
-
-def restore_perimeters() -> None:
-    """Re-apply the perimeter set recorded as active in the workspace (e.g. after a restart).
-
-    Cheap when nothing changed (one small JSON file read); call it at the top of the app.
-    When no set was ever chosen, the geography keeps its default.
-    """
-    record = workspace().active_perimeters()
-    if record is None:
-        return
-    geo = geography()
-    if record.get("hash") == geo.perimeters_hash:
-        return
-    with _PERIMETER_LOCK:
-        if record.get("hash") == geo.perimeters_hash:
-            return
-        if record.get("slug") == "par_epci":
-            if geo.perimeters.kind != "par_epci":
-                from territorial.perimeters import PerimeterSet
-
-                geo.set_perimeters(PerimeterSet.one_per_epci(geo.communes))
-            return
-        try:
-            with st.spinner("Rechargement des périmètres enregistrés…"):
-                pset, _ = perimeters_from_workspace(record["slug"])
-        except Exception as err:  # a broken saved file must not stop the app
-            st.warning(
-                f"Les périmètres enregistrés « {record.get('nom', '')} » n'ont pas pu être "
-                f"rechargés ({err}) : le jeu par défaut est utilisé."
-            )
-            return
-        geo.set_perimeters(pset)
-        if record.get("hash") != geo.perimeters_hash:  # e.g. rebuilt geography: remember it
-            workspace().set_active_perimeters(record["slug"], geo.perimeters_hash)
+        seen = {s["slug"]: s["version"] for s in ws.perimeter_sets()}
+        ws.save_perimeters(
+            pset.name,
+            source_bytes,
+            filename or pset.name,
+            pset.kind,
+            content_hash=pset.content_hash(),
+            report=report,
+            expected=seen.get(slugify(pset.name)),
+        )
+    refresh_perimeters()
 
 
 def refresh_store() -> None:

@@ -11,7 +11,6 @@ from ui.donnees.officielles import section_official
 from ui.donnees.perimetres import section_perimeters
 from ui.donnees.sources import section_sources
 from ui.donnees.tableaux import section_tables, section_upload
-from ui.state import restore_perimeters
 
 TABS = {
     "Charger un tableau": section_upload,
@@ -27,7 +26,6 @@ page_header(
     "Chargez vos tableaux d'indicateurs, vos périmètres et vos catalyseurs, mettez à jour "
     "les données officielles et retrouvez les sources et licences de tout ce qui est affiché.",
 )
-restore_perimeters()
 tabs = st.tabs(list(TABS), key="onglet", bind="query-params")
 for tab, section in zip(tabs, TABS.values(), strict=True):
     if tab.open is False:

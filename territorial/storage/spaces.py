@@ -105,7 +105,7 @@ class Space:
         """Changes whenever anything is saved or deleted in the space (for caches)."""
         with self.db.read() as conn:
             row = self._space_row(conn)
-        return "vide" if row is None else f"{row.id}:{row.revision}"
+        return "vide" if row is None else f"{self.kind}:{self.code}:{row.revision}"
 
     @staticmethod
     def _put(conn, table, space_id: int, slug: str, label: str, expected, fields: dict) -> None:

@@ -7,6 +7,8 @@ from pathlib import Path
 import streamlit as st
 
 from territorial.formatting import format_number
+from territorial.storage import StorageError
+from territorial.workspace import slugify
 from ui.donnees.common import (
     UNPLACED,
     bullets,
@@ -15,6 +17,7 @@ from ui.donnees.common import (
     md,
     name_to_save,
     page_link,
+    read_only,
     show_error,
     show_flash,
     uploaded_file,
@@ -57,6 +60,8 @@ def _all_columns(rows: list[dict]) -> dict[str, str]:
 def section_catalysts() -> None:
     st.subheader("Catalyseurs territoriaux")
     show_flash("catalysts")
+    if read_only():
+        return
     try:
         import territorial.catalysts  # noqa: F401 - the loader, used by _load_catalysts
     except ImportError:
@@ -150,7 +155,15 @@ def section_catalysts() -> None:
             "fictif": bool(catalysts.fictional),
             "source": filename,
         }
-        slug = workspace().save_table(name, "commune", catalysts.table, meta, kind="catalyseurs")
+        ws = workspace()
+        try:
+            slug = ws.save_table(
+                name, "commune", catalysts.table, meta, kind="catalyseurs",
+                expected=ws.table_version(slugify(name)),
+            )  # fmt: skip
+        except StorageError as err:
+            st.error(md(err.message))
+            return
         st.success(
             md(f"Liste « {name} » enregistrée")
             + " : elle est proposée dans le choix de la liste de catalyseurs.",

@@ -152,6 +152,18 @@ def name_conflict(name: str, kind: str) -> str | None:
     return None
 
 
+def read_only() -> bool:
+    """True, with a French note, when this session may not change its atelier's data."""
+    if workspace().editable:
+        return False
+    st.info(
+        "Atelier ouvert en lecture seule : seul le lien d'édition de l'animateur permet "
+        "d'ajouter, de modifier ou de supprimer.",
+        icon=":material/lock:",
+    )
+    return True
+
+
 def official_module():
     try:
         from territorial import official

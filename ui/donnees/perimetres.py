@@ -9,6 +9,7 @@ import streamlit as st
 
 from territorial.formatting import format_number
 from territorial.perimeters import REFERENCE_COUNTS, PerimeterSet
+from territorial.storage import StorageError
 from ui.donnees.common import (
     bullets,
     content_digest,
@@ -17,6 +18,7 @@ from ui.donnees.common import (
     listing,
     md,
     official_module,
+    read_only,
     show_error,
     show_flash,
     uploaded_file,
@@ -245,6 +247,8 @@ def section_perimeters() -> None:
             else ""
         )
     )
+    if read_only():
+        return
     if pset.kind != "par_epci" and st.button(
         "Revenir à « Un périmètre par EPCI »", key="perimetres-repli", icon=":material/undo:"
     ):
@@ -330,10 +334,14 @@ def section_perimeters() -> None:
         key=f"perimetres-activer-{digest}",
         icon=":material/check:",
     ):
-        with st.spinner("Activation des périmètres…"):
-            activate_perimeters(
-                new_set, source_bytes=data, filename=filename, report=report.to_dict()
-            )
+        try:
+            with st.spinner("Activation des périmètres…"):
+                activate_perimeters(
+                    new_set, source_bytes=data, filename=filename, report=report.to_dict()
+                )
+        except StorageError as err:
+            st.error(md(err.message))
+            return
         flash(
             "perimeters",
             "success",

@@ -19,6 +19,7 @@ from territorial.join import (
     join_table,
     to_user_indicators,
 )
+from territorial.storage import StorageError
 from territorial.tables import TableError, read_table
 from territorial.workspace import slugify
 from ui.donnees.common import (
@@ -35,6 +36,7 @@ from ui.donnees.common import (
     md,
     name_to_save,
     page_link,
+    read_only,
     show_error,
     show_flash,
     uploaded_file,
@@ -345,7 +347,7 @@ def save_indicator_table(result, name: str, rules: dict, units: dict, polarities
         "source": source,
     }
     ws = workspace()
-    slug = ws.save_table(name, level, result.values, meta)
+    slug = ws.save_table(name, level, result.values, meta, expected=ws.table_version(slugify(name)))
     try:
         rebuilt = store()
     except Exception:
@@ -364,6 +366,8 @@ def section_upload() -> None:
     )
     st.caption(LIMITS)
     show_flash("upload")
+    if read_only():
+        return
     picked = uploaded_file("Fichier d'indicateurs", "fichier-indicateurs")
     if picked is None:
         return
@@ -507,6 +511,8 @@ def section_tables() -> None:
         }
     )
     st.dataframe(frame, hide_index=True, width="stretch")
+    if read_only():
+        return
 
     slugs = [m["slug"] for m in tables]
     by_slug = {m["slug"]: m for m in tables}
@@ -550,7 +556,11 @@ def section_tables() -> None:
         elif new_name == meta["nom"]:
             st.info("Le nom est inchangé.")
         else:
-            new_slug = ws.rename(slug, new_name)
+            try:
+                new_slug = ws.rename(slug, new_name)
+            except StorageError as err:
+                st.error(md(err.message))
+                return
             flash("tables", "success", md(f"« {meta['nom']} » renommé en « {new_name} »."))
             st.session_state["donnees-choix-suivant"] = new_slug
             st.rerun()
