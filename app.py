@@ -27,7 +27,7 @@ PAGES = [
 open_space_from_url()  # the atelier of ?atelier= (read-only, or editable with its edit link)
 page = st.navigation(PAGES, position="sidebar")
 st.session_state[PAGE_KEY] = page.url_path
-go_to_view(PAGES)  # a parcours short link (?atelier=…&vue=…) opens that view's page
+go_to_view(PAGES)  # a parcours short link (?atelier=…&etape=…) opens that view's page
 space_caption()
 add_view_form()
 page.run()

@@ -147,7 +147,7 @@ def test_parcours_views_are_saved_and_stepped_through(db):
     views = db.space(code).views()
     assert [v["titre"] for v in views] == ["Les régions", "Saint-Étienne"]
     assert views[1]["page"] == "fiche" and views[1]["parametres"]["territoire"] == "42218"
-    phone = _session(atelier=code, vue=str(views[1]["id"]))
+    phone = _session(atelier=code, etape=str(views[1]["id"]))
     assert phone.title[0].value == "Fiche territoire"
     assert "Saint-Étienne" in [s.value.replace("\\", "") for s in phone.subheader]
     assert phone.query_params["territoire"] == "42218"

@@ -2,7 +2,7 @@
 
 A link ``?atelier=CODE`` opens an atelier read-only; ``?atelier=CODE&cle=TOKEN`` (the edit
 link) opens it for editing, and the token is then taken out of the address bar (it must
-not show on a projected screen). ``?atelier=CODE&vue=ID`` is a view's short link: the
+not show on a projected screen). ``?atelier=CODE&etape=ID`` is a view's short link: the
 session is sent to that view's page with its settings, and the parcours bar
 (« précédente / suivante », QR code) is shown on top of the page.
 """
@@ -19,10 +19,11 @@ from territorial.storage import StorageError
 from ui.state import SPACE_KEY, current_space, database, refresh_perimeters, workspace
 
 PUBLIC_URL_ENV = "TERRITORIAL_PUBLIC_URL"
-APPLIED_KEY = "vue-appliquee"
+STEP = "etape"  # URL parameter of a parcours step (a view id)
+APPLIED_KEY = "etape-appliquee"
 PAGE_KEY = "page-courante"
 # URL parameters that are not part of a view's settings.
-NOT_VIEW_SETTINGS = {"atelier", "cle", "vue", "mode"}
+NOT_VIEW_SETTINGS = {"atelier", "cle", STEP, "mode"}
 
 
 def open_space_from_url() -> None:
@@ -60,7 +61,7 @@ def open_space_from_url() -> None:
 def leave_atelier() -> None:
     st.session_state.pop(SPACE_KEY, None)
     st.query_params.pop("atelier", None)
-    st.query_params.pop("vue", None)
+    st.query_params.pop(STEP, None)
 
 
 def public_base_url() -> str:
@@ -77,7 +78,7 @@ def public_base_url() -> str:
 
 
 def short_link(code: str, view_id: int) -> str:
-    return f"{public_base_url()}/?{urlencode({'atelier': code, 'vue': view_id})}"
+    return f"{public_base_url()}/?{urlencode({'atelier': code, STEP: view_id})}"
 
 
 def qr_png(text: str) -> bytes:
@@ -92,8 +93,8 @@ def _views() -> list[dict]:
 
 
 def go_to_view(pages: list) -> None:
-    """Send the session to the page of ``?vue=ID`` with the view's settings (once per step)."""
-    wanted = st.query_params.get("vue")
+    """Send the session to the page of ``?etape=ID`` with the view's settings (once per step)."""
+    wanted = st.query_params.get(STEP)
     space = current_space()
     if not wanted or space["kind"] != "atelier":
         return
@@ -102,11 +103,11 @@ def go_to_view(pages: list) -> None:
         return
     view = next((v for v in _views() if str(v["id"]) == wanted), None)
     if view is None:
-        st.query_params.pop("vue", None)
+        st.query_params.pop(STEP, None)
         st.warning("Cette vue ne fait plus partie du parcours de l'atelier.")
         return
     st.session_state[APPLIED_KEY] = step
-    params = {**view["parametres"], "atelier": space["code"], "vue": wanted}
+    params = {**view["parametres"], "atelier": space["code"], STEP: wanted}
     if st.query_params.get("mode"):
         params["mode"] = st.query_params["mode"]
     page = next((p for p in pages if p.url_path == view["page"]), pages[0])
@@ -115,7 +116,7 @@ def go_to_view(pages: list) -> None:
 
 def parcours_bar() -> None:
     """On a view of the parcours: its place, title, note, previous/next, QR code and link."""
-    wanted = st.query_params.get("vue")
+    wanted = st.query_params.get(STEP)
     space = current_space()
     if not wanted or space["kind"] != "atelier":
         return
@@ -138,11 +139,11 @@ def parcours_bar() -> None:
             _step(views[at + 1]["id"])
     with qr:
         st.image(qr_png(link), caption="Sur votre téléphone", width=220)
-        st.markdown(f"<span class='dt-lien-court'>{_html(link)}</span>", unsafe_allow_html=True)
+        st.code(link, language=None, wrap_lines=True)
 
 
 def _step(view_id: int) -> None:
-    st.query_params["vue"] = str(view_id)
+    st.query_params[STEP] = str(view_id)
     st.rerun()
 
 
@@ -180,9 +181,3 @@ def _inert(text: str) -> str:
     from ui.donnees.common import md
 
     return md(text)
-
-
-def _html(text: str) -> str:
-    from ui.common import escape
-
-    return escape(text)

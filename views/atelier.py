@@ -78,7 +78,7 @@ if space["kind"] == "atelier":
         first = views[0]["id"]
         st.link_button(
             "Lancer le parcours en mode projection",
-            f"{public_base_url()}/?atelier={space['code']}&vue={first}&mode=projection",
+            f"{public_base_url()}/?atelier={space['code']}&etape={first}&mode=projection",
             icon=":material/slideshow:",
         )
     for view in views:

@@ -77,9 +77,15 @@ def browser():
 
 
 def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free port, from 8800-8899 when one is (the range kept for this project's servers)."""
+    for port in [*range(8800, 8900), 0]:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    raise RuntimeError("no free port")
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -96,17 +102,17 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
-    """Base URL of ``streamlit run app.py`` on a free port, with a temporary workspace."""
-    tmp = tmp_path_factory.mktemp("streamlit")
+@contextlib.contextmanager
+def streamlit_server(tmp: Path, database_url: str, port: int | None = None):
+    """``streamlit run app.py`` on a free port with its own database; yields its base URL."""
     workspace = tmp / "workspace"
-    workspace.mkdir()
-    log_path = tmp / "server.log"
-    port = _free_port()
+    workspace.mkdir(exist_ok=True)
+    log_path = tmp / f"server-{port or 'auto'}.log"
+    port = port or _free_port()
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env["TERRITORIAL_WORKSPACE"] = str(workspace)
+    env["TERRITORIAL_DATABASE_URL"] = database_url
     env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
@@ -147,6 +153,24 @@ def app_url(tmp_path_factory):
         yield base
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="session")
+def server_tmp(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("streamlit")
+
+
+@pytest.fixture(scope="session")
+def app_database_url(server_tmp) -> str:
+    """The (SQLite) database of the :func:`app_url` server, for tests that prepare data."""
+    return f"sqlite:///{server_tmp / 'territorial.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app_url(server_tmp, app_database_url):
+    """Base URL of ``streamlit run app.py`` on a free port, with a temporary database."""
+    with streamlit_server(server_tmp, app_database_url) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
