@@ -156,6 +156,12 @@ def streamlit_server(tmp: Path, database_url: str, port: int | None = None):
 
 
 @pytest.fixture(scope="session")
+def start_server():
+    """:func:`streamlit_server`, for tests that start their own servers."""
+    return streamlit_server
+
+
+@pytest.fixture(scope="session")
 def server_tmp(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("streamlit")
 
