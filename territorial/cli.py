@@ -6,6 +6,7 @@ Examples
 ``python -m territorial find "saint etienne" --json``
 ``python -m territorial perimeters crte.csv --json``
 ``python -m territorial sources --json``
+``python -m territorial ateliers --json``
 """
 
 from __future__ import annotations
@@ -249,7 +250,14 @@ def _main(argv: list[str] | None) -> int:
     p_cat.add_argument("--level", required=True, choices=[lvl for lvl in LEVELS])
     p_cat.add_argument("--scope", default="metropole")
     p_cat.add_argument("--json", action="store_true")
+    p_ate = commands.add_parser("ateliers", help="les ateliers de la base, nouveau lien d'édition")
+    p_ate.add_argument("--nouveau-lien", metavar="CODE", help="remplacer le lien d'édition")
+    p_ate.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    if args.command == "ateliers":
+        from territorial.storage.cli import cli_ateliers
+
+        return cli_ateliers(args.nouveau_lien, args.json)
     if args.command == "info":
         _print(info(), args.json, _info_lines)
     elif args.command == "find":

@@ -7,6 +7,7 @@ delete never breaks a listing; spaces never see each other's work.
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
 import random
 import signal
@@ -15,10 +16,11 @@ import time
 
 import pandas as pd
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from territorial.storage import ConflictError, Database, ReadOnlyError, StorageError
-from territorial.storage.schema import settings
+from territorial.storage.database import now
+from territorial.storage.schema import settings, spaces, tables
 from territorial.workspace import Workspace
 
 KILL_REPEATS = 50
@@ -272,8 +274,41 @@ def test_old_workspace_folder_is_imported_once(db, tmp_path):
     assert import_workspace(db, tmp_path / "absent") is None
 
 
+def test_old_private_spaces_are_purged_and_their_records_with_them(db):
+    old = db.space("ancienne-session", kind="prive", editable=True)
+    old.save_table("Oublié", "region", _frame(1), {})
+    old.add_view("Vue", "", "", {})
+    recent = db.space("session-en-cours", kind="prive", editable=True)
+    recent.save_table("Gardé", "region", _frame(1), {})
+    code, _ = db.create_atelier("Atelier ancien")
+    with db.write() as conn:
+        conn.execute(
+            update(spaces)
+            .where(spaces.c.code.in_(["ancienne-session", code]))
+            .values(
+                updated_at=now() - dt.timedelta(days=8), created_at=now() - dt.timedelta(days=8)
+            )
+        )
+    assert db.purge_private() == 1
+    assert old.tables() == [] and old.views() == [] and old.version() == "vide"
+    assert [t["nom"] for t in recent.tables()] == ["Gardé"]
+    assert db.atelier(code) is not None  # ateliers are never purged
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(tables)).scalar() == 1
+
+
 def test_a_newer_schema_is_refused(db):
     with db.write() as conn:
         conn.execute(update(settings).where(settings.c.key == "schema_version").values(value="99"))
     with pytest.raises(StorageError, match="plus récent"):
         Database(db.url)
+
+
+def test_cli_lists_ateliers_and_issues_a_new_edit_link(database_url, monkeypatch, cli_json):
+    db = Database(database_url)
+    code, token = db.create_atelier("Atelier CLI")
+    monkeypatch.setenv("TERRITORIAL_DATABASE_URL", database_url)
+    assert [a["code"] for a in cli_json("ateliers")] == [code]
+    fresh = cli_json("ateliers", "--nouveau-lien", code.lower())
+    new_token = fresh["lien_edition"].split("&cle=")[1]
+    assert db.can_edit(code, new_token) and not db.can_edit(code, token)

@@ -28,6 +28,7 @@ PERIMETERS_KEY = "perimetres-actifs"  # session_state: the space's active-set re
 @st.cache_resource(show_spinner=False)
 def _database(url: str) -> Database:
     db = Database(url)
+    db.purge_private()
     imported = import_workspace(db, workspace_dir())
     if imported:
         code, token = imported

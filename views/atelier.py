@@ -34,7 +34,8 @@ if space["kind"] == "atelier":
 else:
     st.info(
         "Vous travaillez dans votre **espace privé** : ce que vous chargez n'est visible que "
-        "dans cette session, et disparaît à sa fermeture."
+        "dans cette session ; une fois la session fermée, personne ne peut plus l'ouvrir (il "
+        "est effacé après 7 jours sans modification)."
     )
 
 left, right = st.columns(2)

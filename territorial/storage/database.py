@@ -27,7 +27,7 @@ import os
 import secrets
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, insert, select, update
+from sqlalchemy import create_engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -47,6 +47,7 @@ DEFAULT_DATABASE = Path(__file__).resolve().parents[2] / "data" / "territorial.s
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud, typed on phones
 CODE_LENGTH = 6
 SQLITE_BUSY_MS = 30_000
+PRIVATE_DAYS = 7  # a private space unused this long is deleted (its session is over)
 
 
 class StorageError(Exception):
@@ -180,6 +181,20 @@ class Database:
         if not done:
             raise StorageError(f"Aucun atelier n'a le code « {code} ».")
         return token
+
+    def purge_private(self, days: float = PRIVATE_DAYS) -> int:
+        """Delete the private spaces not written for ``days`` days; returns how many.
+
+        A private space is reachable only from its session, which is long gone by then.
+        """
+        limit = now() - dt.timedelta(days=days)
+        with self.write() as conn:
+            return conn.execute(
+                delete(spaces).where(
+                    spaces.c.kind == "prive",
+                    func.coalesce(spaces.c.updated_at, spaces.c.created_at) < limit,
+                )
+            ).rowcount
 
     def space(self, code: str, *, kind: str = "atelier", editable: bool = False):
         """The saved work of an atelier (``kind="atelier"``) or of a private space."""

@@ -37,6 +37,7 @@ spaces = Table(
     Column("active_perimeters", String(200)),  # slug, "par_epci" or NULL (default set)
     Column("revision", Integer, nullable=False, default=0),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True)),
 )
 
 tables = Table(

@@ -95,7 +95,7 @@ class Space:
         done = conn.execute(
             update(spaces)
             .where(spaces.c.code == self.code, spaces.c.kind == self.kind)
-            .values(revision=spaces.c.revision + 1)
+            .values(revision=spaces.c.revision + 1, updated_at=now())
         ).rowcount
         if not done:
             raise StorageError("Cet atelier n'existe plus.")
