@@ -7,6 +7,15 @@ import pytest
 from territorial import load_geography
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_database(tmp_path_factory):
+    """No test (nor the processes it starts) writes the repository's database file."""
+    with pytest.MonkeyPatch.context() as patch:
+        url = f"sqlite:///{tmp_path_factory.mktemp('base') / 'territorial.sqlite3'}"
+        patch.setenv("TERRITORIAL_DATABASE_URL", url)
+        yield url
+
+
 @pytest.fixture(scope="session")
 def geo():
     return load_geography()

@@ -297,6 +297,20 @@ def test_old_private_spaces_are_purged_and_their_records_with_them(db):
         assert conn.execute(select(func.count()).select_from(tables)).scalar() == 1
 
 
+def test_an_older_schema_is_migrated_at_start(db):
+    space = db.space("avant", kind="prive", editable=True)
+    space.save_table("Avant", "region", _frame(1), {})
+    with db.write() as conn:  # back to schema 1: no updated_at column
+        conn.exec_driver_sql("ALTER TABLE spaces DROP COLUMN updated_at")
+        conn.execute(update(settings).where(settings.c.key == "schema_version").values(value="1"))
+    db.engine.dispose()
+    again = Database(db.url)
+    assert again.setting("schema_version") == "2"
+    space = again.space("avant", kind="prive", editable=True)
+    space.save_table("Après", "region", _frame(2), {})  # writes updated_at
+    assert [t["nom"] for t in space.tables()] == ["Après", "Avant"]
+
+
 def test_a_newer_schema_is_refused(db):
     with db.write() as conn:
         conn.execute(update(settings).where(settings.c.key == "schema_version").values(value="99"))

@@ -8,7 +8,7 @@ from territorial.export import to_csv_bytes
 from territorial.fiche import fiche_data, render_html
 from territorial.formatting import format_number
 from ui.common import escape, page_header, query_value, sources_footer, write_query
-from ui.state import active_catalysts, fictional_banner, geography, store
+from ui.state import active_catalysts, fictional_banner, geography, store, workspace
 from ui.widgets import search_box
 
 LEVELS = ("region", "departement", "perimetre", "epci", "commune")
@@ -61,7 +61,7 @@ def catalysts_near(level: str, code: str, version: str) -> dict:
 
 unit = geo.table(level, "france").set_index("code").loc[code]
 scope = f"region:{unit['region']}" if level == "commune" else ("france" if unit["outre_mer"] else "metropole")
-version = f"{geo.perimeters_hash}-{len(store().user_tables)}"
+version = f"{geo.perimeters_hash}-{workspace().version()}"  # per space: its own tables
 catalysts = active_catalysts()
 data = fiche_data(
     store(), level, code,

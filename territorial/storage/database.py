@@ -31,7 +31,7 @@ from sqlalchemy import create_engine, delete, event, func, insert, select, updat
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from territorial.storage.schema import SCHEMA_VERSION, metadata, settings, spaces
+from territorial.storage.schema import MIGRATIONS, SCHEMA_VERSION, metadata, settings, spaces
 
 __all__ = [
     "DATABASE_ENV",
@@ -117,7 +117,10 @@ class Database:
             yield conn
 
     def _migrate(self) -> None:
-        """Create missing tables and record the schema version (refuse a newer schema)."""
+        """Create missing tables, bring an older schema up to date (one transaction).
+
+        A database of a newer schema than this code is refused.
+        """
         metadata.create_all(self.engine)
         with self.write() as conn:
             found = conn.execute(
@@ -126,6 +129,15 @@ class Database:
             if found is None:
                 conn.execute(
                     insert(settings).values(key="schema_version", value=str(SCHEMA_VERSION))
+                )
+            elif int(found) < SCHEMA_VERSION:
+                for version in range(int(found) + 1, SCHEMA_VERSION + 1):
+                    for statement in MIGRATIONS[version]:
+                        conn.exec_driver_sql(statement)
+                conn.execute(
+                    update(settings)
+                    .where(settings.c.key == "schema_version")
+                    .values(value=str(SCHEMA_VERSION))
                 )
             elif int(found) > SCHEMA_VERSION:
                 raise StorageError(

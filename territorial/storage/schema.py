@@ -21,9 +21,22 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-__all__ = ["SCHEMA_VERSION", "metadata", "perimeter_sets", "settings", "spaces", "tables", "views"]
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "metadata",
+    "perimeter_sets",
+    "settings",
+    "spaces",
+    "tables",
+    "views",
+]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# SQL that brings a database of the previous version up to each version (both dialects).
+MIGRATIONS = {
+    2: ("ALTER TABLE spaces ADD COLUMN updated_at TIMESTAMP WITH TIME ZONE",),
+}
 metadata = MetaData()
 
 spaces = Table(
