@@ -37,19 +37,61 @@ def info() -> dict:
     metro_epcis = geo.table("epci", "metropole")
     levels["epci"]["metropole"]["dont_communes_hors_epci"] = int(metro_epcis["sans_epci"].sum())
     manifest = geo.manifest
-    pset = geo.perimeters
     return {
         "niveaux": levels,
         "cog": manifest["cog"],
         "population": manifest["population"],
         "sources": manifest["sources"],
         "build_date": manifest["build_date"],
-        "perimetres_actifs": {"nom": pset.name, "type": pset.kind, "source": pset.source},
+        "perimetres_actifs": _active_perimeters(geo),
         "regle_de_rattachement": manifest["attachment_rule"],
         "epci_multi_departements": geo.spanning_epcis("departement").to_dict("records"),
         "epci_multi_regions": geo.spanning_epcis("region").to_dict("records"),
         "reparations": manifest["repairs"],
     }
+
+
+def _active_perimeters(geo) -> dict:
+    """The active perimeter set: name, vintage, counts and the communes in none or in two."""
+    from territorial.crte import active_set_label
+
+    pset, report = geo.perimeters, geo.perimeters_report
+    out = {
+        "nom": pset.name,
+        "type": pset.kind,
+        "libelle": active_set_label(pset, report),
+        "millesime": pset.source.get("millesime"),
+        "source": pset.source,
+    }
+    if report is None:
+        return out
+    metro = report.scopes.get("metropole", {})
+    uncovered = report.uncovered.get("metropole", {})
+    out.update(
+        {
+            "perimetres": {
+                "france": report.n_perimetres,
+                "metropole": metro.get("n_perimetres"),
+                "metropole_un_epci": metro.get("n_mono_epci"),
+                "metropole_plusieurs_epci": metro.get("n_multi_epci"),
+            },
+            "reference": report.reference,
+            "communes_sans_perimetre_metropole": {
+                "nombre": metro.get("n_communes", 0) - metro.get("n_communes_couvertes", 0),
+                "population": metro.get("population", 0) - metro.get("population_couverte", 0),
+                "epci": [e["code"] for e in uncovered.get("epcis", [])],
+                "communes": [c["code"] for c in uncovered.get("communes", [])],
+            },
+            "communes_dans_deux_perimetres": len(report.communes_in_two),
+            "epci_2022_resolus": [
+                {k: d[k] for k in ("code", "nom", "perimetre", "n_communes")}
+                for d in report.former_epcis
+            ],
+            "communes_detachees_de_leur_epci": len(report.detached_communes),
+            "lignes_non_rattachees": len(report.unknown_codes),
+        }
+    )
+    return out
 
 
 def find(text: str, limit: int = 10) -> list[dict]:
@@ -146,7 +188,7 @@ def _info_lines(payload: dict) -> list[str]:
         )
     for key, label in (("epci_multi_departements", "départements"), ("epci_multi_regions", "régions")):
         lines.append(f"EPCI sur plusieurs {label} : {len(payload[key])} (liste : --json)")
-    lines.append(f"Périmètres actifs : {payload['perimetres_actifs']['nom']}")
+    lines.append(f"Périmètres actifs : {payload['perimetres_actifs']['libelle']}")
     return lines
 
 

@@ -36,7 +36,7 @@ import pandas as pd
 
 from territorial.formatting import format_number, format_rank
 from territorial.geography import LEVEL_LABELS, LEVELS, parse_scope
-from territorial.indicators import Catalogue, load_catalogue
+from territorial.indicators import Catalogue, load_catalogue  # noqa: F401 (doctests)
 from territorial.search import fold
 
 __all__ = [

@@ -116,9 +116,23 @@ def split_population(
         if total is None or pd.isna(total) or weights.isna().any() or weights.sum() <= 0:
             continue
         out = out.reindex(out.index.union(group))
-        out.loc[group] = (total * weights / weights.sum()).round().to_numpy()
+        out.loc[group] = _largest_remainder(total, weights).to_numpy()
         estimated += group
     return out, sorted(estimated)
+
+
+def _largest_remainder(total: float, weights: pd.Series) -> pd.Series:
+    """Whole numbers proportional to ``weights`` that add up exactly to ``total``.
+
+    >>> _largest_remainder(10, pd.Series([1.0, 1.0, 1.0], index=list("abc"))).tolist()
+    [4.0, 3.0, 3.0]
+    """
+    exact = total * weights / weights.sum()
+    whole = np.floor(exact)
+    left = int(round(total - whole.sum()))
+    order = (exact - whole).sort_values(ascending=False, kind="stable").index[:left]
+    whole[order] += 1
+    return whole
 
 
 def read_filosofi() -> pd.DataFrame:
