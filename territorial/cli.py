@@ -131,7 +131,9 @@ def sources() -> list[dict]:
 
 
 def _source_lines(payload: list[dict]) -> list[str]:
-    return [f"{s['Catégorie']} — {s['Source']} — {s['Millésime']} — {s['Licence']}" for s in payload]
+    return [
+        f"{s['Catégorie']} — {s['Source']} — {s['Millésime']} — {s['Licence']}" for s in payload
+    ]
 
 
 def indicators() -> list[dict]:
@@ -186,7 +188,10 @@ def _info_lines(payload: dict) -> list[str]:
             f"{level['libelle']:<26} {metro['nombre']:>6} en métropole, "
             f"population {metro['population']:,}".replace(",", " ")
         )
-    for key, label in (("epci_multi_departements", "départements"), ("epci_multi_regions", "régions")):
+    for key, label in (
+        ("epci_multi_departements", "départements"),
+        ("epci_multi_regions", "régions"),
+    ):
         lines.append(f"EPCI sur plusieurs {label} : {len(payload[key])} (liste : --json)")
     lines.append(f"Périmètres actifs : {payload['perimetres_actifs']['libelle']}")
     return lines

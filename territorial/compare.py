@@ -136,7 +136,7 @@ def reference_values(store, reference: str = "france") -> pd.Series:
     >>> from territorial.store import IndicatorStore
     >>> store = IndicatorStore(load_geography())
     >>> int(reference_values(store, "metropole")["population"])
-    65503472
+    65503471
     """
     if reference not in REFERENCES:
         raise ValueError(f"Référence inconnue : « {reference} »")
@@ -247,7 +247,7 @@ def regions_side_by_side(
     >>> table.attrs["ecart"]
     "Écart Provence-Alpes-Côte d'Azur − Auvergne-Rhône-Alpes"
     >>> int(table.loc[0, "ecart"])
-    -2986522
+    -2986521
     """
     catalogue = store.catalogue
     ids = list(indicator_ids) if indicator_ids is not None else [i.id for i in catalogue]

@@ -120,6 +120,7 @@ class Geography:
         else:
             self.set_perimeters(*shipped)
         self.default_perimeters = self.perimeters
+        self.default_report = self.perimeters_report
 
     @functools.cached_property
     def former_epcis(self) -> pd.DataFrame:
@@ -137,8 +138,11 @@ class Geography:
     def set_perimeters(self, pset: PerimeterSet, report: ValidationReport | None = None) -> None:
         """Make ``pset`` the active perimeter set (it drops cached perimeter tables).
 
-        ``report`` is its validation report, kept as :attr:`perimeters_report`.
+        ``report`` is its validation report, kept as :attr:`perimeters_report` (the
+        shipped set's own report when ``pset`` is :attr:`default_perimeters`).
         """
+        if report is None and pset is getattr(self, "default_perimeters", None):
+            report = self.default_report
         self.perimeters = pset
         self.perimeters_report = report
         self.perimeters_hash = pset.content_hash()

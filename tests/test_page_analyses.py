@@ -33,7 +33,7 @@ def test_fiche_of_a_commune_shows_identity_indicators_priorities_catalysts():
     assert app.header[0].value == "Saint-Étienne"
     text = _text(app)
     assert "Loire" in text and "Auvergne-Rhône-Alpes" in text
-    assert "Projet de territoire : **Saint-Etienne Métropole** — porté par un seul EPCI." in text
+    assert "Projet de territoire : **CRTE Saint-Etienne Métropole** — porté par un seul EPCI." in text
     assert [s.value for s in app.subheader] == [
         "Fragilités prioritaires", "Indicateurs", "Catalyseurs territoriaux"
     ]

@@ -154,7 +154,7 @@ def test_malformed_file_gives_a_french_error(workspace, name, data, expected):
 
 def test_user_perimeters_are_saved_restored_and_reverted(workspace):
     app = _open("Périmètres")
-    assert "Un périmètre par EPCI" in _texts(app)
+    assert "CRTE — liste ANCT de décembre 2022" in _texts(app)
     app.radio(key="perimetres-type").set_value("utilisateur").run()
     app.text_input(key="perimetres-nom").input("Atelier test").run()
     data = b"code;perimetre\n200000172;Alliance test A\n01001;Alliance test B\n"

@@ -147,7 +147,7 @@ def test_renders_the_table_of_13_regions_and_the_reference():
     assert app.multiselect(key="indicateurs").value == DEFAULTS
     table = app.table[0].value
     assert len(table) == 14 and table["Région"].iloc[-1] == "France entière"
-    assert table["Densité de population (hab./km²)"].iloc[0] == pytest.approx(1009.42, abs=0.01)
+    assert table["Densité de population (hab./km²)"].iloc[0] == pytest.approx(1021.23, abs=0.01)
     assert table["Rang"].iloc[0] == "1"
     text = _text(app)
     assert "Sources : IGN" in text and "Licence Ouverte 2.0" in text
