@@ -202,11 +202,20 @@ def test_catalyst_list_is_saved_for_the_catalyst_choice(workspace):
     assert "mes_catalyseurs" in catalyst_lists()
 
 
-def test_offline_update_shows_a_french_message(workspace, tmp_path):
+def test_visitors_cannot_choose_where_official_data_come_from(workspace):
     app = _open("Données officielles")
     table = app.dataframe[0].value
     assert {"Millésime", "État", "Empreinte (sha256)"} <= set(table.columns)
-    app.text_input(key="origine-officielle").input(str(tmp_path / "absent")).run()
+    assert not app.text_input  # no address or path field for visitors
+    assert "administrateur" not in _texts(app)
+
+
+def test_offline_update_shows_a_french_message(workspace, tmp_path, monkeypatch):
+    # the mirror (here a missing folder) is the administrator's setting, not a page field
+    monkeypatch.setenv("TERRITORIAL_OFFICIAL_FROM", str(tmp_path / "absent"))
+    app = _open("Données officielles")
+    assert not app.text_input
+    assert "choisi par l'administrateur" in _texts(app)
     app.button(key="maj-filosofi").click().run()
     assert not app.exception, app.exception
     assert "introuvable" in _plain(app.error[0].value)

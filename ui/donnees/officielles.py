@@ -7,6 +7,7 @@ import time
 import pandas as pd
 import streamlit as st
 
+from territorial.download import admin_origin
 from territorial.fetch import ROW_LABELS
 from territorial.formatting import format_number
 from ui.donnees.common import (
@@ -98,7 +99,8 @@ def _after_fetch(source_id: str) -> str | None:
     return official.register_official(store(), [source_id]).get(source_id)
 
 
-def _run_fetch(source_id: str, spec: dict, origin: str | None) -> None:
+def _run_fetch(source_id: str, spec: dict) -> None:
+    """Update one source from the official addresses (or the administrator's mirror)."""
     from territorial.fetch import FetchError, fetch
 
     label = spec.get("short_label") or spec["label"]
@@ -123,7 +125,7 @@ def _run_fetch(source_id: str, spec: dict, origin: str | None) -> None:
             bar.progress(0.0, text=f"{label} — {state['resource']} : {size_text(done)} reçus")
 
     try:
-        result = fetch(source_id, origin=origin or None, progress=progress, on_resource=on_resource)
+        result = fetch(source_id, progress=progress, on_resource=on_resource)
     except FetchError as err:
         bar.empty()
         st.error(md(err.message), icon=":material/cloud_off:")
@@ -169,13 +171,11 @@ def section_official() -> None:
     show_flash("official")
     manifest = load_manifest()
     entries = _status_entries(manifest)
-    origin = st.text_input(
-        "Miroir ou fichier local (facultatif)",
-        key="origine-officielle",
-        placeholder="https://miroir.exemple.fr/donnees/ ou /chemin/vers/le/dossier",
-        help="Pour un poste derrière un proxy : adresse d'un miroir des fichiers, ou dossier / "
-        "fichier téléchargé à la main. Laissez vide pour les adresses officielles.",
-    ).strip()
+    if admin_origin():
+        st.caption(
+            "Les fichiers sont pris sur le miroir (ou le dossier) choisi par l'administrateur "
+            "du serveur, puis contrôlés de la même façon."
+        )
     for source_id, spec in manifest.items():
         entry = entries.get(source_id, {})
         etat = entry.get("etat", "absent")
@@ -202,7 +202,7 @@ def section_official() -> None:
                 "Mettre à jour", key=f"maj-{source_id}", icon=":material/sync:", width="stretch"
             ):
                 with text:
-                    _run_fetch(source_id, spec, origin)
+                    _run_fetch(source_id, spec)
     with st.expander("Tableau récapitulatif des sources officielles"):
         st.dataframe(
             _status_frame(entries),
