@@ -5,6 +5,7 @@ Every test uses a temporary workspace (``TERRITORIAL_WORKSPACE``, read each time
 repository and nothing is downloaded.
 """
 
+import html
 from pathlib import Path
 
 import pandas as pd
@@ -49,7 +50,8 @@ def _goto(app: AppTest, tab: str | None = None) -> AppTest:
 
 
 def _plain(text: str) -> str:
-    return text.replace("\\", "")
+    """What the reader sees of a Markdown text made inert (character references decoded)."""
+    return html.unescape(text)
 
 
 def _texts(app: AppTest) -> str:
@@ -88,7 +90,7 @@ def test_saved_table_appears_in_the_map_picker(workspace):
         {"Ligne": 4, "Valeur": "99999", "Raison": "code inconnu"}
     ]
     assert remapped["Code retenu"].tolist() == ["75056"]  # Paris 8e arrondissement → Paris
-    rules = {s.label: s.value for s in app.selectbox if s.label.startswith("Agrégation")}
+    rules = {_plain(s.label): s.value for s in app.selectbox if s.label.startswith("Agrégation")}
     assert rules["Agrégation de « Taux de chômage »"] == "moyenne_ponderee"
     assert rules["Agrégation de « Nombre d'associations »"] == "somme"
     save = next(b for b in app.button if b.label == "Enregistrer")

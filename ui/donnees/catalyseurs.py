@@ -7,12 +7,12 @@ from pathlib import Path
 import streamlit as st
 
 from territorial.formatting import format_number
+from territorial.safetext import inert
 from ui.donnees.common import (
     UNPLACED,
     bullets,
     count_text,
     listing,
-    md,
     name_to_save,
     page_link,
     show_error,
@@ -152,7 +152,7 @@ def section_catalysts() -> None:
         }
         slug = workspace().save_table(name, "commune", catalysts.table, meta, kind="catalyseurs")
         st.success(
-            md(f"Liste « {name} » enregistrée")
+            inert(f"Liste « {name} » enregistrée")
             + " : elle est proposée dans le choix de la liste de catalyseurs.",
             icon=":material/check_circle:",
         )

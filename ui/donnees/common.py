@@ -1,7 +1,7 @@
 """Shared pieces of the Données page: constants, escaping, messages, listings.
 
-Every user-provided string shown on the page goes through :func:`md` (Markdown and HTML
-neutralised) or into ``st.dataframe``; every problem with a file is shown as a French
+Every user-provided string shown on the page goes through :func:`territorial.safetext.inert` (Markdown and
+HTML neutralised) or into ``st.dataframe``; every problem with a file is shown as a French
 sentence (``TableError.message``, ``FetchError.message``), never as a traceback.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +16,7 @@ import streamlit as st
 
 from territorial.export import to_csv_bytes
 from territorial.formatting import format_number
+from territorial.safetext import inert
 from territorial.tables import ACCEPTED_FORMATS, MAX_BYTES, MAX_ROWS, TableError
 from territorial.workspace import slugify
 from ui.state import workspace
@@ -28,17 +28,9 @@ LIMITS = (
     f"{format_number(MAX_ROWS)} de lignes par fichier."
 ).replace("1\u202f000\u202f000 de", "1 million de")
 TYPE_LABELS = {"indicateurs": "Indicateurs", "catalyseurs": "Catalyseurs"}
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^\"'])")
-
-
-def md(text: object) -> str:
-    """Any text (file names, column names, messages quoting them) made inert for Markdown."""
-    return _MD_SPECIAL.sub(r"\\\1", "" if text is None else str(text))
-
-
 def bullets(lines: list[str]) -> None:
     if lines:
-        st.markdown("\n".join(f"- {md(line)}" for line in lines))
+        st.markdown("\n".join(f"- {inert(line)}" for line in lines))
 
 
 def count_text(n: int, singular: str, plural: str) -> str:
@@ -131,10 +123,10 @@ def page_link(page: str, label: str, **kwargs) -> None:
 def show_error(err: Exception, filename: str) -> None:
     """Bad input as a French sentence; anything unexpected without a traceback."""
     if isinstance(err, TableError):
-        st.error(md(err.message), icon=":material/error:")
+        st.error(inert(err.message), icon=":material/error:")
     else:
         st.error(
-            md(f"Le fichier « {filename} » n'a pas pu être traité ({type(err).__name__} : {err}).")
+            inert(f"Le fichier « {filename} » n'a pas pu être traité ({type(err).__name__} : {err}).")
             + " Vérifiez son contenu ou enregistrez-le au format CSV.",
             icon=":material/error:",
         )
@@ -176,5 +168,5 @@ def name_to_save(label: str, filename: str, key: str, kind: str) -> tuple[str, s
     name = st.text_input(label, value=Path(filename).stem[:80], max_chars=80, key=key).strip()
     problem = name_conflict(name, kind)
     if problem:
-        st.warning(md(problem))
+        st.warning(inert(problem))
     return name, problem

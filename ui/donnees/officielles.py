@@ -10,10 +10,10 @@ import streamlit as st
 from territorial.download import admin_origin
 from territorial.fetch import ROW_LABELS
 from territorial.formatting import format_number
+from territorial.safetext import inert
 from ui.donnees.common import (
     date_text,
     flash,
-    md,
     official_module,
     show_flash,
     size_text,
@@ -128,12 +128,12 @@ def _run_fetch(source_id: str, spec: dict) -> None:
         result = fetch(source_id, progress=progress, on_resource=on_resource)
     except FetchError as err:
         bar.empty()
-        st.error(md(err.message), icon=":material/cloud_off:")
+        st.error(inert(err.message), icon=":material/cloud_off:")
         return
     except Exception as err:
         bar.empty()
         st.error(
-            md(f"Mise à jour de « {label} » impossible ({type(err).__name__} : {err}).")
+            inert(f"Mise à jour de « {label} » impossible ({type(err).__name__} : {err}).")
             + " Les données déjà en cache restent utilisées.",
             icon=":material/error:",
         )
@@ -144,17 +144,17 @@ def _run_fetch(source_id: str, spec: dict) -> None:
         try:
             loaded = _after_fetch(source_id)
         except Exception as err:
-            st.warning(md(f"Données téléchargées, mais non intégrées aux indicateurs : {err}"))
-    text = md(f"« {label} » mis à jour : {_rows_text(result.parsed.rows)}.")
+            st.warning(inert(f"Données téléchargées, mais non intégrées aux indicateurs : {err}"))
+    text = inert(f"« {label} » mis à jour : {_rows_text(result.parsed.rows)}.")
     if loaded:
-        text += "\n\n" + md(f"Indicateurs : {loaded}")
+        text += "\n\n" + inert(f"Indicateurs : {loaded}")
     if source_id == "crte":
         text += (
             "\n\nPour utiliser ces périmètres, ouvrez l'onglet « Périmètres » et choisissez "
             "« CRTE officiels téléchargés »."
         )
     if result.warnings:
-        text += "\n\n" + "\n".join(f"- {md(w)}" for w in result.warnings)
+        text += "\n\n" + "\n".join(f"- {inert(w)}" for w in result.warnings)
     flash("official", "success", text)
     st.rerun()
 
@@ -190,14 +190,14 @@ def section_official() -> None:
         with st.container(border=True):
             text, button = st.columns([4, 1], vertical_alignment="center")
             text.markdown(
-                f"**{md(spec['label'])}**  \n{md(spec['publisher'])} — millésime "
-                f"{md(spec.get('vintage', ''))} — {md(spec['licence'])}  \n"
-                f":{STATE_BADGES.get(etat, 'orange')}-badge[{md(STATE_LABELS.get(etat, etat))}] "
-                + md(message)
+                f"**{inert(spec['label'])}**  \n{inert(spec['publisher'])} — millésime "
+                f"{inert(spec.get('vintage', ''))} — {inert(spec['licence'])}  \n"
+                f":{STATE_BADGES.get(etat, 'orange')}-badge[{inert(STATE_LABELS.get(etat, etat))}] "
+                + inert(message)
             )
             shown = " · ".join(d for d in details if d)
             if shown:
-                text.caption(md(shown))
+                text.caption(inert(shown))
             if button.button(
                 "Mettre à jour", key=f"maj-{source_id}", icon=":material/sync:", width="stretch"
             ):
