@@ -64,6 +64,7 @@ from territorial.download import (
     open_url,
     policy_for,
 )
+from territorial.jsonout import json_text
 
 __all__ = [
     "LEVELS",
@@ -2033,7 +2034,7 @@ def cli_fetch(
             "status": result.status,
         }
     if as_json:
-        json.dump({"ok": all_ok, "sources": report}, out, ensure_ascii=False, indent=2)
+        out.write(json_text({"ok": all_ok, "sources": report}))
         out.write("\n")
     else:
         failed = sum(1 for item in report.values() if not item["ok"])

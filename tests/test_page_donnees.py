@@ -298,3 +298,49 @@ def test_workspace_reads_its_folder_at_call_time(tmp_path, monkeypatch):
     assert ws.active_perimeters()["slug"] == "atelier"
     ws.delete_perimeters("atelier")
     assert ws.active_perimeters()["slug"] == "par_epci" and ws.perimeter_sets() == []
+
+
+LONG_NAME = "㎯" * 80  # 80 characters, a 480-byte folder name once folded
+
+
+def test_too_long_names_and_storage_failures_give_french_messages(workspace, monkeypatch):
+    app = _open("Catalyseurs")
+    data = b"nom;type;code_commune\nTiers-lieu A;association;42218\n"
+    _upload(app, "liste.csv", data, key="catalyseurs-fichier")
+    name_box = next(t for t in app.text_input if t.label == "Nom de la liste")
+    name_box.input(LONG_NAME).run()
+    assert not app.exception, app.exception
+    assert "trop long" in _texts(app)
+    assert next(b for b in app.button if b.label == "Enregistrer la liste").disabled
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device", "/srv/secret/path")
+
+    monkeypatch.setattr(Workspace, "save_table", full_disk)
+    next(t for t in app.text_input if t.label == "Nom de la liste").input("ma liste").run()
+    next(b for b in app.button if b.label == "Enregistrer la liste").click().run()
+    assert not app.exception, app.exception
+    shown = _texts(app)
+    assert "Impossible de enregistrer la liste" not in shown
+    assert "Impossible d'enregistrer la liste : le disque du serveur est plein." in shown
+    assert "/srv/secret" not in shown and "No space" not in shown
+
+
+def test_too_long_perimeter_set_name_gives_a_french_message(workspace):
+    app = _open("Périmètres")
+    app.radio(key="perimetres-type").set_value("utilisateur").run()
+    app.text_input(key="perimetres-nom").input(LONG_NAME).run()
+    data = b"code;perimetre\n200000172;Alliance test A\n01001;Alliance test B\n"
+    _upload(app, "atelier.csv", data, key="perimetres-fichier")
+    try:
+        next(b for b in app.button if b.label == "Utiliser ces périmètres").click().run()
+        assert not app.exception, app.exception
+        shown = _texts(app)
+        assert "Impossible d'enregistrer et activer ces périmètres" in shown
+        assert "trop long" in shown and "Errno" not in shown
+    finally:
+        from territorial.perimeters import PerimeterSet
+        from ui.state import geography
+
+        geo = geography()
+        geo.set_perimeters(PerimeterSet.one_per_epci(geo.communes))

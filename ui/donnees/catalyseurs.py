@@ -10,6 +10,7 @@ from territorial.formatting import format_number
 from territorial.safetext import inert
 from ui.donnees.common import (
     UNPLACED,
+    attempt,
     bullets,
     count_text,
     listing,
@@ -150,7 +151,17 @@ def section_catalysts() -> None:
             "fictif": bool(catalysts.fictional),
             "source": filename,
         }
-        slug = workspace().save_table(name, "commune", catalysts.table, meta, kind="catalyseurs")
+        saved, slug = attempt(
+            "enregistrer la liste",
+            workspace().save_table,
+            name,
+            "commune",
+            catalysts.table,
+            meta,
+            kind="catalyseurs",
+        )
+        if not saved:
+            return
         st.success(
             inert(f"Liste « {name} » enregistrée")
             + " : elle est proposée dans le choix de la liste de catalyseurs.",

@@ -11,6 +11,7 @@ from territorial.formatting import format_number
 from territorial.perimeters import REFERENCE_COUNTS, PerimeterSet
 from territorial.safetext import inert
 from ui.donnees.common import (
+    attempt,
     bullets,
     content_digest,
     date_text,
@@ -331,9 +332,16 @@ def section_perimeters() -> None:
         icon=":material/check:",
     ):
         with st.spinner("Activation des périmètres…"):
-            activate_perimeters(
-                new_set, source_bytes=data, filename=filename, report=report.to_dict()
+            done, _ = attempt(
+                "enregistrer et activer ces périmètres",
+                activate_perimeters,
+                new_set,
+                source_bytes=data,
+                filename=filename,
+                report=report.to_dict(),
             )
+        if not done:
+            return
         flash(
             "perimeters",
             "success",

@@ -27,9 +27,11 @@ from ui.donnees.common import (
     TYPE_LABELS,
     UNMATCHED,
     UNPLACED,
+    attempt,
     bullets,
     count_text,
     date_text,
+    failure_reason,
     flash,
     fr_value,
     listing,
@@ -426,7 +428,7 @@ def section_upload() -> None:
             with st.spinner("Enregistrement et calcul des indicateurs à tous les niveaux…"):
                 ids = save_indicator_table(result, name, rules, units, polarities, filename)
         except Exception as err:
-            st.error(inert(f"Le tableau n'a pas été enregistré : {err}"))
+            st.error(inert(f"Le tableau n'a pas été enregistré : {failure_reason(err)}."))
             return
         state = "complet" if report.complete else "INCOMPLET"
         st.success(
@@ -550,7 +552,9 @@ def section_tables() -> None:
         elif new_name == meta["nom"]:
             st.info("Le nom est inchangé.")
         else:
-            new_slug = ws.rename(slug, new_name)
+            renamed, new_slug = attempt("renommer le tableau", ws.rename, slug, new_name)
+            if not renamed:
+                return
             flash("tables", "success", inert(f"« {meta['nom']} » renommé en « {new_name} »."))
             st.session_state["donnees-choix-suivant"] = new_slug
             st.rerun()
@@ -562,14 +566,17 @@ def section_tables() -> None:
         )
         yes, no, _ = st.columns([1, 1, 3])
         if yes.button("Oui, supprimer", type="primary", key="supprimer-oui"):
-            ws.delete(slug)
             st.session_state.pop("donnees-suppression", None)
+            if not attempt("supprimer le tableau", ws.delete, slug)[0]:
+                return
             flash("tables", "success", inert(f"« {meta['nom']} » supprimé."))
             st.rerun()
         if no.button("Annuler", key="supprimer-non"):
             st.session_state.pop("donnees-suppression", None)
             st.rerun()
-    values = ws.load_values(slug)
+    loaded, values = attempt("lire le tableau enregistré", ws.load_values, slug)
+    if not loaded:
+        return
     download.download_button(
         "Télécharger (CSV)",
         to_csv_bytes(values.reset_index()),
