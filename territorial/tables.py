@@ -254,7 +254,7 @@ def _check_shape(n_rows: int, n_columns: int, name: str) -> None:
         )
 
 
-def _check_xlsx_archive(data: bytes, name: str) -> None:
+def check_xlsx_archive(data: bytes, name: str) -> None:
     """Refuse a workbook whose decompressed content is over the limits, before reading it.
 
     The declared sizes are a real bound: :mod:`zipfile` never inflates a member past its
@@ -888,7 +888,7 @@ def _match_sheet_name(wanted: str, names: list[str], name: str) -> str:
 
 def _read_xlsx(data: bytes, name: str, sheet, header_row: int | None) -> RawTable:
     """Read an Excel workbook: sheet choice and header row detection."""
-    _check_xlsx_archive(data, name)
+    check_xlsx_archive(data, name)
     workbook = _open_workbook(data, name)
     try:
         sheets = list(workbook.sheetnames)
@@ -911,6 +911,9 @@ def _read_xlsx(data: bytes, name: str, sheet, header_row: int | None) -> RawTabl
     sheet_note = f"Feuille utilisée : « {chosen} »"
     if len(sheets) > 1:
         sheet_note += f" (feuilles du classeur : {_quote_list(sheets)})"
+    passed = sheets[: sheets.index(chosen)] if sheet is None else []
+    if passed:
+        sheet_note += f". Feuilles sans tableau lisible, passées : {_quote_list(passed)}"
     return RawTable(
         frame=frame,
         source_name=name,

@@ -99,6 +99,9 @@ def _sheet_names(digest: str, _data: bytes, filename: str) -> list[str]:
 
         from openpyxl import load_workbook
 
+        from territorial.tables import check_xlsx_archive
+
+        check_xlsx_archive(_data, filename)  # limits first: openpyxl reads shared strings
         book = load_workbook(io.BytesIO(_data), read_only=True)
         try:
             return list(book.sheetnames)
