@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
+import warnings
 
 from territorial.geography import LEVEL_LABELS, LEVELS, load_geography
+from territorial.jsonout import json_text
 
 __all__ = ["main", "info", "find", "sources"]
 
@@ -175,7 +176,7 @@ def join(path: str, key: str | None, level: str | None, scope: str) -> dict:
 
 def _print(payload, as_json: bool, text_lines) -> None:
     if as_json:
-        print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+        print(json_text(payload))
     else:
         print("\n".join(text_lines(payload)))
 
@@ -247,9 +248,50 @@ def _french_argparse():
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; 0 on success, 2 on a bad request (French message on stderr)."""
-    with _french_argparse():
-        return _main(argv)
+    """Run one command; 0 on success, 2 on a bad request (French message on stderr).
+
+    No traceback ever reaches the user: bad input (an unknown scope, an unreadable file)
+    ends with its French message and code 2, an unexpected failure with a French line
+    naming the error and code 3.
+    """
+    try:
+        with _french_argparse(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # numpy's English overflow notes
+            return _main(argv)
+    except (KeyboardInterrupt, BrokenPipeError):
+        raise
+    except Exception as error:  # noqa: BLE001 - the CLI's last line of defence
+        return _report_failure(error)
+
+
+def _report_failure(error: Exception) -> int:
+    from territorial.fetch import FetchError
+    from territorial.tables import TableError
+
+    message = (
+        getattr(error, "message", None) if isinstance(error, TableError | FetchError) else None
+    )
+    if message is None and isinstance(error, ValueError | KeyError | OSError):
+        text = error.args[0] if error.args and isinstance(error.args[0], str) else ""
+        message = text if _is_french(text) else None
+        if message is None and isinstance(error, OSError):
+            message = f"Fichier illisible ou inaccessible ({error.strerror or 'erreur système'})."
+    if message is not None:
+        print(_safe(message), file=sys.stderr)
+        return 2
+    print(
+        f"Erreur inattendue ({type(error).__name__}) : la commande n'a pas abouti.", file=sys.stderr
+    )
+    return 3
+
+
+def _is_french(text: str) -> bool:
+    """A message written by this project (accented French words), not a library's English."""
+    return bool(text) and any(ch in text for ch in "éèàùâêîôûç«»")
+
+
+def _safe(text: str) -> str:
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _main(argv: list[str] | None) -> int:

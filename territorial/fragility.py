@@ -25,7 +25,6 @@ True
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from collections.abc import Mapping, Sequence
@@ -37,6 +36,7 @@ import pandas as pd
 from territorial.formatting import format_number, format_rank
 from territorial.geography import LEVEL_LABELS, LEVELS, parse_scope
 from territorial.indicators import Catalogue, load_catalogue  # noqa: F401 (doctests)
+from territorial.jsonout import json_text
 from territorial.search import fold
 
 __all__ = [
@@ -995,7 +995,7 @@ def cli_fragility(
         print(str(error), file=sys.stderr)
         return 2
     if as_json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        print(json_text(result.to_dict()))
     else:
         print("\n".join(_text_lines(result, limit)))
     return 0

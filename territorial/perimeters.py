@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import re
 import sys
@@ -61,6 +60,7 @@ import shapely
 
 from territorial.codes import clean_cell, normalise_commune_code, normalise_siren
 from territorial.formatting import format_number
+from territorial.jsonout import json_text
 from territorial.search import fold
 from territorial.tables import RawTable, TableError, read_table
 
@@ -1763,7 +1763,7 @@ def cli_perimeters(path: str, as_json: bool) -> int:
         )
         return 2
     if as_json:
-        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        print(json_text(report.to_dict()))
     else:
         print("\n".join(report.summary_fr()))
     return 0

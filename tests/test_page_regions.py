@@ -1,5 +1,6 @@
 """Régions page (AppTest) and its pure core ``territorial.compare``."""
 
+import html
 import json
 from pathlib import Path
 
@@ -138,7 +139,7 @@ def _open(query: dict | None = None) -> AppTest:
 
 
 def _text(app) -> str:
-    return " ".join(m.value for m in [*app.markdown, *app.caption])
+    return html.unescape(" ".join(m.value for m in [*app.markdown, *app.caption]))
 
 
 def test_renders_the_table_of_13_regions_and_the_reference():

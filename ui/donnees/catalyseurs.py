@@ -7,12 +7,13 @@ from pathlib import Path
 import streamlit as st
 
 from territorial.formatting import format_number
+from territorial.safetext import inert
 from ui.donnees.common import (
     UNPLACED,
+    attempt,
     bullets,
     count_text,
     listing,
-    md,
     name_to_save,
     page_link,
     show_error,
@@ -150,9 +151,19 @@ def section_catalysts() -> None:
             "fictif": bool(catalysts.fictional),
             "source": filename,
         }
-        slug = workspace().save_table(name, "commune", catalysts.table, meta, kind="catalyseurs")
+        saved, slug = attempt(
+            "enregistrer la liste",
+            workspace().save_table,
+            name,
+            "commune",
+            catalysts.table,
+            meta,
+            kind="catalyseurs",
+        )
+        if not saved:
+            return
         st.success(
-            md(f"Liste « {name} » enregistrée")
+            inert(f"Liste « {name} » enregistrée")
             + " : elle est proposée dans le choix de la liste de catalyseurs.",
             icon=":material/check_circle:",
         )

@@ -9,13 +9,14 @@ import streamlit as st
 
 from territorial.formatting import format_number
 from territorial.perimeters import REFERENCE_COUNTS, PerimeterSet
+from territorial.safetext import inert
 from ui.donnees.common import (
+    attempt,
     bullets,
     content_digest,
     date_text,
     flash,
     listing,
-    md,
     official_module,
     show_error,
     show_flash,
@@ -66,7 +67,7 @@ def _source_caption(source: dict) -> None:
             value = str(value)[:12]
         parts.append(f"{label} : {value}")
     if parts:
-        st.caption(" · ".join(md(p) for p in parts))
+        st.caption(" · ".join(inert(p) for p in parts))
 
 
 def _counts(pset: PerimeterSet) -> dict[str, int]:
@@ -200,7 +201,7 @@ def _show_validation(report, digest: str) -> None:
         )
     if report.missing_columns:
         st.caption(
-            md(
+            inert(
                 "Colonnes du modèle officiel absentes (non bloquant) : "
                 + ", ".join(report.missing_columns)
             )
@@ -218,7 +219,7 @@ def section_perimeters() -> None:
     geo = geography()
     pset = geo.perimeters
     st.markdown(
-        f"**Jeu actif : {md(pset.name)}** — {md(PERIMETER_KINDS.get(pset.kind, pset.kind))}"
+        f"**Jeu actif : {inert(pset.name)}** — {inert(PERIMETER_KINDS.get(pset.kind, pset.kind))}"
     )
     _source_caption(pset.source or {})
     counts = _counts(pset)
@@ -274,7 +275,7 @@ def section_perimeters() -> None:
                 except Exception as err:
                     show_error(err, by_slug[chosen]["fichier"])
                 else:
-                    flash("perimeters", "success", md(f"Jeu « {again.name} » activé."))
+                    flash("perimeters", "success", inert(f"Jeu « {again.name} » activé."))
                     st.rerun()
 
     st.markdown("#### Charger un jeu de périmètres")
@@ -331,13 +332,20 @@ def section_perimeters() -> None:
         icon=":material/check:",
     ):
         with st.spinner("Activation des périmètres…"):
-            activate_perimeters(
-                new_set, source_bytes=data, filename=filename, report=report.to_dict()
+            done, _ = attempt(
+                "enregistrer et activer ces périmètres",
+                activate_perimeters,
+                new_set,
+                source_bytes=data,
+                filename=filename,
+                report=report.to_dict(),
             )
+        if not done:
+            return
         flash(
             "perimeters",
             "success",
-            md(f"Périmètres « {new_set.name} » activés") + " : toutes les pages les utilisent, "
+            inert(f"Périmètres « {new_set.name} » activés") + " : toutes les pages les utilisent, "
             "et ils seront rechargés au prochain démarrage.",
         )
         st.rerun()
