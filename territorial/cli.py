@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
+import warnings
 
 from territorial.geography import LEVEL_LABELS, LEVELS, load_geography
+from territorial.jsonout import json_text
 
 __all__ = ["main", "info", "find", "sources"]
 
@@ -38,19 +39,61 @@ def info() -> dict:
     metro_epcis = geo.table("epci", "metropole")
     levels["epci"]["metropole"]["dont_communes_hors_epci"] = int(metro_epcis["sans_epci"].sum())
     manifest = geo.manifest
-    pset = geo.perimeters
     return {
         "niveaux": levels,
         "cog": manifest["cog"],
         "population": manifest["population"],
         "sources": manifest["sources"],
         "build_date": manifest["build_date"],
-        "perimetres_actifs": {"nom": pset.name, "type": pset.kind, "source": pset.source},
+        "perimetres_actifs": _active_perimeters(geo),
         "regle_de_rattachement": manifest["attachment_rule"],
         "epci_multi_departements": geo.spanning_epcis("departement").to_dict("records"),
         "epci_multi_regions": geo.spanning_epcis("region").to_dict("records"),
         "reparations": manifest["repairs"],
     }
+
+
+def _active_perimeters(geo) -> dict:
+    """The active perimeter set: name, vintage, counts and the communes in none or in two."""
+    from territorial.crte import active_set_label
+
+    pset, report = geo.perimeters, geo.perimeters_report
+    out = {
+        "nom": pset.name,
+        "type": pset.kind,
+        "libelle": active_set_label(pset, report),
+        "millesime": pset.source.get("millesime"),
+        "source": pset.source,
+    }
+    if report is None:
+        return out
+    metro = report.scopes.get("metropole", {})
+    uncovered = report.uncovered.get("metropole", {})
+    out.update(
+        {
+            "perimetres": {
+                "france": report.n_perimetres,
+                "metropole": metro.get("n_perimetres"),
+                "metropole_un_epci": metro.get("n_mono_epci"),
+                "metropole_plusieurs_epci": metro.get("n_multi_epci"),
+            },
+            "reference": report.reference,
+            "communes_sans_perimetre_metropole": {
+                "nombre": metro.get("n_communes", 0) - metro.get("n_communes_couvertes", 0),
+                "population": metro.get("population", 0) - metro.get("population_couverte", 0),
+                "epci": [e["code"] for e in uncovered.get("epcis", [])],
+                "communes": [c["code"] for c in uncovered.get("communes", [])],
+            },
+            "communes_dans_deux_perimetres": len(report.communes_in_two),
+            "epci_2022_resolus": [
+                {k: d[k] for k in ("code", "nom", "perimetre", "n_communes")}
+                for d in report.former_epcis
+            ],
+            "communes_detachees_de_leur_epci": len(report.detached_communes),
+            "lignes_non_rattachees": len(report.unknown_codes),
+        }
+    )
+    return out
 
 
 def find(text: str, limit: int = 10) -> list[dict]:
@@ -90,7 +133,9 @@ def sources() -> list[dict]:
 
 
 def _source_lines(payload: list[dict]) -> list[str]:
-    return [f"{s['Catégorie']} — {s['Source']} — {s['Millésime']} — {s['Licence']}" for s in payload]
+    return [
+        f"{s['Catégorie']} — {s['Source']} — {s['Millésime']} — {s['Licence']}" for s in payload
+    ]
 
 
 def indicators() -> list[dict]:
@@ -132,7 +177,7 @@ def join(path: str, key: str | None, level: str | None, scope: str) -> dict:
 
 def _print(payload, as_json: bool, text_lines) -> None:
     if as_json:
-        print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+        print(json_text(payload))
     else:
         print("\n".join(text_lines(payload)))
 
@@ -145,9 +190,12 @@ def _info_lines(payload: dict) -> list[str]:
             f"{level['libelle']:<26} {metro['nombre']:>6} en métropole, "
             f"population {metro['population']:,}".replace(",", " ")
         )
-    for key, label in (("epci_multi_departements", "départements"), ("epci_multi_regions", "régions")):
+    for key, label in (
+        ("epci_multi_departements", "départements"),
+        ("epci_multi_regions", "régions"),
+    ):
         lines.append(f"EPCI sur plusieurs {label} : {len(payload[key])} (liste : --json)")
-    lines.append(f"Périmètres actifs : {payload['perimetres_actifs']['nom']}")
+    lines.append(f"Périmètres actifs : {payload['perimetres_actifs']['libelle']}")
     return lines
 
 
@@ -201,9 +249,50 @@ def _french_argparse():
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; 0 on success, 2 on a bad request (French message on stderr)."""
-    with _french_argparse():
-        return _main(argv)
+    """Run one command; 0 on success, 2 on a bad request (French message on stderr).
+
+    No traceback ever reaches the user: bad input (an unknown scope, an unreadable file)
+    ends with its French message and code 2, an unexpected failure with a French line
+    naming the error and code 3.
+    """
+    try:
+        with _french_argparse(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # numpy's English overflow notes
+            return _main(argv)
+    except (KeyboardInterrupt, BrokenPipeError):
+        raise
+    except Exception as error:  # noqa: BLE001 - the CLI's last line of defence
+        return _report_failure(error)
+
+
+def _report_failure(error: Exception) -> int:
+    from territorial.fetch import FetchError
+    from territorial.tables import TableError
+
+    message = (
+        getattr(error, "message", None) if isinstance(error, TableError | FetchError) else None
+    )
+    if message is None and isinstance(error, ValueError | KeyError | OSError):
+        text = error.args[0] if error.args and isinstance(error.args[0], str) else ""
+        message = text if _is_french(text) else None
+        if message is None and isinstance(error, OSError):
+            message = f"Fichier illisible ou inaccessible ({error.strerror or 'erreur système'})."
+    if message is not None:
+        print(_safe(message), file=sys.stderr)
+        return 2
+    print(
+        f"Erreur inattendue ({type(error).__name__}) : la commande n'a pas abouti.", file=sys.stderr
+    )
+    return 3
+
+
+def _is_french(text: str) -> bool:
+    """A message written by this project (accented French words), not a library's English."""
+    return bool(text) and any(ch in text for ch in "éèàùâêîôûç«»")
+
+
+def _safe(text: str) -> str:
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _main(argv: list[str] | None) -> int:

@@ -22,7 +22,7 @@ Examples
 True
 >>> print(describe(table.set_index("nom")["densite"], store.catalogue["densite"],
 ...                reference=reference_values(store).loc["densite"]).replace("\u202f", " "))
-Valeur la plus haute : Île-de-France (1 009,4 hab./km²) ; la plus basse : Corse (38,3 hab./km²). 7 régions sur 13 au-dessus de la France entière (104,4 hab./km²).
+Valeur la plus haute : Île-de-France (1 021,2 hab./km²) ; la plus basse : Corse (39,7 hab./km²). 7 régions sur 13 au-dessus de la France entière (105,8 hab./km²).
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def reference_values(store, reference: str = "france") -> pd.Series:
     >>> from territorial.store import IndicatorStore
     >>> store = IndicatorStore(load_geography())
     >>> int(reference_values(store, "metropole")["population"])
-    64641593
+    65503471
     """
     if reference not in REFERENCES:
         raise ValueError(f"Référence inconnue : « {reference} »")
@@ -247,7 +247,7 @@ def regions_side_by_side(
     >>> table.attrs["ecart"]
     "Écart Provence-Alpes-Côte d'Azur − Auvergne-Rhône-Alpes"
     >>> int(table.loc[0, "ecart"])
-    -2917397
+    -2986521
     """
     catalogue = store.catalogue
     ids = list(indicator_ids) if indicator_ids is not None else [i.id for i in catalogue]

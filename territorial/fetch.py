@@ -55,6 +55,17 @@ from typing import Any, BinaryIO, TextIO
 
 import pandas as pd
 
+from territorial.download import (
+    MAX_ARCHIVE_MEMBERS,
+    MAX_UNCOMPRESSED_BYTES,
+    Policy,
+    Refused,
+    admin_origin,
+    open_url,
+    policy_for,
+)
+from territorial.jsonout import json_text
+
 __all__ = [
     "LEVELS",
     "FetchError",
@@ -137,8 +148,9 @@ class FetchError(RuntimeError):
         Identifier of the source in the manifest.
     kind : str, optional
         Machine-readable category: ``reseau``, ``http``, ``html``, ``zip``,
-        ``colonne``, ``vide``, ``format``, ``local``, ``manifeste``,
-        ``source_inconnue`` or ``interne``.
+        ``colonne``, ``vide``, ``format``, ``local``, ``refus`` (address or
+        redirect outside the allowed hosts), ``taille`` (over a size cap),
+        ``manifeste``, ``source_inconnue`` or ``interne``.
     detail : str, optional
         The problem alone, without the source prefix.
     url : str, optional
@@ -599,6 +611,15 @@ def _call_progress(progress: ProgressCallback | None, done: int, total: int | No
         progress(done, total)
 
 
+def _too_big(cap: int, what: str, ctx: _Ctx, url: str | None = None) -> FetchError:
+    return ctx.error(
+        "taille",
+        f"fichier refusé : {what} dépasse la taille maximale de {_format_bytes(cap)} "
+        "pour cette ressource. Les données déjà en cache restent utilisées.",
+        url=url,
+    )
+
+
 def _download(
     url: str,
     out: BinaryIO,
@@ -606,15 +627,24 @@ def _download(
     progress: ProgressCallback | None,
     timeout: float,
     ctx: _Ctx,
+    policy: Policy,
+    cap: int,
 ) -> tuple[int, str]:
-    """Stream ``url`` into ``out``; return (size, final URL after redirects)."""
+    """Stream ``url`` into ``out`` under ``policy``, at most ``cap`` bytes.
+
+    Return (size, final URL after redirects).
+    """
     offline = (
         f"impossible de joindre {_host(url)} : pas de connexion ? "
         "Les données déjà en cache restent utilisées."
     )
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "*/*"})
+    headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
     try:
-        response = urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 - http(s) only
+        response = open_url(url, policy, timeout=timeout, headers=headers)
+    except Refused as exc:
+        raise ctx.error(
+            "refus", exc.reason + " Les données déjà en cache restent utilisées.", url=url
+        ) from None
     except urllib.error.HTTPError as exc:
         code = exc.code
         exc.close()
@@ -654,6 +684,8 @@ def _download(
         length = response.headers.get("Content-Length")
         total = int(length) if length and length.strip().isdigit() else None
         final_url = response.geturl() or url
+        if total is not None and total > cap:
+            raise _too_big(cap, f"le fichier annoncé ({_format_bytes(total)})", ctx, url)
         done = 0
         _call_progress(progress, 0, total)
         try:
@@ -661,6 +693,8 @@ def _download(
                 chunk = response.read(CHUNK_SIZE)
                 if not chunk:
                     break
+                if done + len(chunk) > cap:
+                    raise _too_big(cap, "le fichier reçu", ctx, url)
                 out.write(chunk)
                 hasher.update(chunk)
                 done += len(chunk)
@@ -690,14 +724,25 @@ def _download(
 
 
 def _copy_local(
-    path: Path, out: BinaryIO, hasher: Any, progress: ProgressCallback | None, ctx: _Ctx
+    path: Path,
+    out: BinaryIO,
+    hasher: Any,
+    progress: ProgressCallback | None,
+    ctx: _Ctx,
+    cap: int,
 ) -> int:
     try:
+        if path.exists() and not path.is_file():
+            raise ctx.error("local", f"pas un fichier ordinaire : {path}.", url=str(path))
         total = path.stat().st_size
+        if total > cap:
+            raise _too_big(cap, f"le fichier local ({_format_bytes(total)})", ctx, str(path))
         done = 0
         _call_progress(progress, 0, total)
         with path.open("rb") as src:
             while chunk := src.read(CHUNK_SIZE):
+                if done + len(chunk) > cap:  # files whose stat size lies (/proc, growing)
+                    raise _too_big(cap, "le fichier local", ctx, str(path))
                 out.write(chunk)
                 hasher.update(chunk)
                 done += len(chunk)
@@ -744,11 +789,33 @@ def _check_container(path: Path, kind: str, what: str, ctx: _Ctx) -> None:
             )
         try:
             with zipfile.ZipFile(path) as archive:
+                _check_archive_sizes(archive.infolist(), noun, what, ctx)
                 bad = archive.testzip()
         except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
             raise ctx.error("zip", f"{noun} corrompu(e) ({what}) : {exc}.") from None
         if bad is not None:
             raise ctx.error("zip", f"{noun} corrompu(e) ({what}) : le membre « {bad} » est abîmé.")
+
+
+def _check_archive_sizes(members: list[zipfile.ZipInfo], noun: str, what: str, ctx: _Ctx) -> None:
+    """Refuse archives with too many members or too large once decompressed.
+
+    The declared sizes are a real bound: :mod:`zipfile` never inflates a member past its
+    declared size (a lying header fails the CRC check of ``testzip``).
+    """
+    if len(members) > MAX_ARCHIVE_MEMBERS:
+        raise ctx.error(
+            "taille",
+            f"{noun} refusé(e) ({what}) : {len(members)} fichiers à l'intérieur, au-delà "
+            f"de la limite de {MAX_ARCHIVE_MEMBERS}.",
+        )
+    unpacked = sum(info.file_size for info in members)
+    if unpacked > MAX_UNCOMPRESSED_BYTES:
+        raise ctx.error(
+            "taille",
+            f"{noun} refusé(e) ({what}) : {_format_bytes(unpacked)} une fois décompressé(e), "
+            f"au-delà de la limite de {_format_bytes(MAX_UNCOMPRESSED_BYTES)}.",
+        )
 
 
 @dataclass
@@ -767,8 +834,10 @@ def _retrieve(
     spec: Mapping[str, Any],
     progress: ProgressCallback | None,
     timeout: float,
+    policy: Policy,
 ) -> _Retrieved:
     ctx = _ctx(spec)
+    cap = policy.cap(location.resource)
     kind = _resource_kind(spec, location.resource)
     fd, tmp_name = tempfile.mkstemp(
         dir=directory, prefix=f".{spec['id']}.{location.resource}.", suffix=f".{kind}.part"
@@ -778,9 +847,11 @@ def _retrieve(
     try:
         with os.fdopen(fd, "wb") as out:
             if location.is_url:
-                size, final_url = _download(location.value, out, hasher, progress, timeout, ctx)
+                size, final_url = _download(
+                    location.value, out, hasher, progress, timeout, ctx, policy, cap
+                )
             else:
-                size = _copy_local(Path(location.value), out, hasher, progress, ctx)
+                size = _copy_local(Path(location.value), out, hasher, progress, ctx, cap)
                 final_url = location.value
         what = _mirror_name(spec, location.resource)
         _check_container(tmp_path, kind, what, ctx)
@@ -1641,10 +1712,17 @@ def fetch(
     source_id : str
         ``crte``, ``filosofi``, ``census`` or ``density``.
     origin : str, optional
-        None to use the manifest URLs; an ``http(s)://`` base URL of a mirror
-        (each resource's file name, ``mirror_name`` in the manifest, is
-        appended; a full file URL is accepted too); or a local file or folder
-        (for users behind a proxy who downloaded the files by hand).
+        An administrator's setting, never a visitor's text: None to use the
+        administrator's :data:`territorial.download.ORIGIN_ENV` when set, else
+        the manifest URLs (https, the manifest's hosts only, redirects only to
+        them); an ``http(s)://`` base URL of a mirror (each resource's file
+        name, ``mirror_name`` in the manifest, is appended; a full file URL is
+        accepted too; redirects only to the mirror's or the manifest's
+        origins); or a local file or folder (for servers behind a proxy whose
+        administrator downloaded the files by hand). Every resource is capped
+        (``max_bytes`` in the manifest, else
+        :data:`territorial.download.DEFAULT_MAX_BYTES`), archives also once
+        decompressed.
     progress : callable, optional
         Called as ``progress(bytes_done, total_or_None)`` while each resource
         is transferred (the count restarts for each resource).
@@ -1669,6 +1747,8 @@ def fetch(
     spec = _spec(source_id)
     ctx = _ctx(spec)
     directory = cache_dir()
+    origin = (origin or "").strip() or admin_origin()
+    policy = policy_for(spec, origin)
     with _lock_for(source_id):
         attempted_at = _now()
         retrieved: dict[str, _Retrieved] = {}
@@ -1686,7 +1766,7 @@ def fetch(
                 if on_resource is not None:
                     on_resource(location.resource, location.value)
                 try:
-                    got = _retrieve(location, directory, spec, progress, timeout)
+                    got = _retrieve(location, directory, spec, progress, timeout, policy)
                     retrieved[location.resource] = got
                     parts[location.resource] = _parse_resource(
                         spec, location.resource, got.tmp_path
@@ -1954,7 +2034,7 @@ def cli_fetch(
             "status": result.status,
         }
     if as_json:
-        json.dump({"ok": all_ok, "sources": report}, out, ensure_ascii=False, indent=2)
+        out.write(json_text({"ok": all_ok, "sources": report}))
         out.write("\n")
     else:
         failed = sum(1 for item in report.values() if not item["ok"])

@@ -25,7 +25,6 @@ True
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from collections.abc import Mapping, Sequence
@@ -36,7 +35,8 @@ import pandas as pd
 
 from territorial.formatting import format_number, format_rank
 from territorial.geography import LEVEL_LABELS, LEVELS, parse_scope
-from territorial.indicators import Catalogue, load_catalogue
+from territorial.indicators import Catalogue, load_catalogue  # noqa: F401 (doctests)
+from territorial.jsonout import json_text
 from territorial.search import fold
 
 __all__ = [
@@ -110,44 +110,78 @@ class Preset:
     missing: tuple[str, ...] = ()
 
 
-def _overview_indicators(catalogue: Catalogue) -> tuple[str, ...]:
-    """Every non-user indicator that has a fragile side, in catalogue order."""
-    return tuple(i.id for i in catalogue if i.polarity != "neutre" and not i.id.startswith("u_"))
-
+OVERVIEW = (
+    "taux_pauvrete_2021",
+    "revenu_median_2021",
+    "taux_chomage_15_64_2021",
+    "evolution_population_2015_2021",
+    "solde_naturel_2022_1000_hab",
+    "part_logements_vacants_2018",
+    "etablissements_1000_hab_2018",
+    "distance_pole_10000_km",
+)
+"""Indicators of the default preset: income, poverty, employment, demography, housing,
+economic activity and isolation, one or two per theme (governance is left out)."""
 
 PRESETS: dict[str, Preset] = {
-    "Isolement et accès aux services": Preset(
-        "Isolement et accès aux services",
-        "Éloignement d'une ville de 10 000 habitants, poids des petites communes, heures "
-        "d'ouverture des mairies et densité de population : le premier kilomètre des besoins.",
+    "Vue d'ensemble": Preset(
+        "Vue d'ensemble",
+        "Pauvreté et niveau de vie (Filosofi 2021), chômage (recensement 2021), évolution et "
+        "solde naturel de la population, logements vacants, établissements actifs et "
+        "éloignement d'une ville de 10 000 habitants, à poids égaux : une fragilité par "
+        "grand thème, sans les indicateurs de gouvernance.",
+        OVERVIEW,
+    ),
+    "Pauvreté et revenus": Preset(
+        "Pauvreté et revenus",
+        "Taux de pauvreté, niveau de vie médian, poids des minima sociaux et des prestations "
+        "sociales dans le revenu, inégalités (rapport interdécile) : Filosofi 2021.",
         (
-            "distance_pole_10000_km",
-            "part_pop_communes_moins_2000",
-            "heures_mairie_pour_1000_hab",
-            "densite",
+            "taux_pauvrete_2021",
+            "revenu_median_2021",
+            "part_minima_sociaux_2021",
+            "part_prestations_sociales_2021",
+            "rapport_interdecile_2021",
         ),
     ),
-    "Démographie": Preset(
-        "Démographie",
-        "Faible densité, population dispersée dans de petites communes et, si les données "
-        "du recensement sont chargées, vieillissement.",
-        ("densite", "part_pop_communes_moins_2000", "part_75_ans_plus"),
+    "Emploi": Preset(
+        "Emploi",
+        "Chômage des 15-64 ans (recensement 2021) et densité d'établissements actifs (2018).",
+        ("taux_chomage_15_64_2021", "etablissements_1000_hab_2018"),
+    ),
+    "Dynamique démographique": Preset(
+        "Dynamique démographique",
+        "Évolution de la population entre 2015 et 2021, solde naturel de 2022, logements "
+        "vacants (2018) et, si le recensement 2022 est téléchargé, part des 75 ans ou plus.",
+        (
+            "evolution_population_2015_2021",
+            "solde_naturel_2022_1000_hab",
+            "part_logements_vacants_2018",
+            "part_75_ans_plus",
+        ),
+    ),
+    "Isolement et accès aux services": Preset(
+        "Isolement et accès aux services",
+        "Éloignement d'une ville de 10 000 habitants, poids des petites communes et densité "
+        "de population : le premier kilomètre des besoins.",
+        ("distance_pole_10000_km", "part_pop_communes_moins_2000", "densite"),
     ),
     "Gouvernance locale": Preset(
         "Gouvernance locale",
-        "Place des femmes dans les conseils municipaux et âge des maires élus en 2026.",
-        ("part_femmes_conseil_municipal", "age_moyen_maires", "part_maires_70_ans_plus"),
+        "Place des femmes dans les conseils municipaux, âge des maires élus en 2026 et heures "
+        "d'ouverture des mairies (disponible, mais pas une fragilité par défaut).",
+        (
+            "part_femmes_conseil_municipal",
+            "age_moyen_maires",
+            "part_maires_70_ans_plus",
+            "heures_mairie_pour_1000_hab",
+        ),
     ),
-    "Pauvreté et emploi": Preset(
-        "Pauvreté et emploi",
-        "Pauvreté, chômage, niveau de vie médian et part des 75 ans ou plus (données "
-        "officielles INSEE Filosofi et recensement, une fois téléchargées).",
+    "Pauvreté et emploi (données téléchargées)": Preset(
+        "Pauvreté et emploi (données téléchargées)",
+        "Pauvreté, chômage, niveau de vie médian et part des 75 ans ou plus des données "
+        "officielles INSEE téléchargées (Filosofi et recensement les plus récents).",
         ("taux_pauvrete", "taux_chomage_15_64", "revenu_median", "part_75_ans_plus"),
-    ),
-    "Vue d'ensemble": Preset(
-        "Vue d'ensemble",
-        "Tous les indicateurs disponibles qui ont un côté fragile, à poids égaux.",
-        _overview_indicators(load_catalogue()),
     ),
 }
 
@@ -178,22 +212,17 @@ def available_presets(catalogue: Catalogue) -> dict[str, Preset]:
 
     A preset keeps the indicators that exist with a non-neutral polarity; the others are
     listed in ``missing`` and named in the description. A preset left with no indicator
-    is not listed. "Vue d'ensemble" takes every non-user indicator with a fragile side.
+    is not listed.
 
     >>> presets = available_presets(load_catalogue())
-    >>> "Pauvreté et emploi" in presets  # needs the official INSEE data
+    >>> "Pauvreté et emploi (données téléchargées)" in presets  # needs the downloads
     False
-    >>> presets["Démographie"].indicators
-    ('densite', 'part_pop_communes_moins_2000')
-    >>> presets["Démographie"].missing
+    >>> presets["Dynamique démographique"].missing
     ('part_75_ans_plus',)
     """
     usable = {i.id for i in catalogue if i.polarity != "neutre"}
     out = {}
     for name, preset in PRESETS.items():
-        if name == "Vue d'ensemble":
-            ids = _overview_indicators(catalogue)
-            preset = Preset(name, preset.description_fr, ids, None)
         restricted = _restrict(preset, tuple(usable), catalogue)
         if restricted.indicators:
             out[name] = restricted
@@ -966,7 +995,7 @@ def cli_fragility(
         print(str(error), file=sys.stderr)
         return 2
     if as_json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        print(json_text(result.to_dict()))
     else:
         print("\n".join(_text_lines(result, limit)))
     return 0

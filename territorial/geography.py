@@ -27,7 +27,8 @@ from territorial.codes import (
     normalise_series,
     normalise_siren,
 )
-from territorial.perimeters import PerimeterSet, dissolve_perimeters
+from territorial.crte import FORMER_EPCI_FILE, load_shipped_crte
+from territorial.perimeters import PerimeterSet, ValidationReport, dissolve_perimeters
 from territorial.search import SearchIndex
 
 __all__ = [
@@ -116,11 +117,30 @@ class Geography:
         self._alias = self.aliases.set_index("alias")
         self._commune_codes = pd.Index(self.communes["code"])
         self._siren_to_commune = self.communes.dropna(subset=["siren"]).set_index("siren")["code"]
-        self.perimeters = PerimeterSet.one_per_epci(self.communes)
-        self.perimeters_hash = self.perimeters.content_hash()
+        shipped = load_shipped_crte(self.geo_dir)
+        if shipped is None:
+            self.set_perimeters(PerimeterSet.one_per_epci(self.communes))
+        else:
+            self.set_perimeters(*shipped)
+        self.default_perimeters = self.perimeters
+        self.default_report = self.perimeters_report
+
+    @functools.cached_property
+    def former_epcis(self) -> pd.DataFrame:
+        """EPCIs of 2022 merged or split since, with their 2022 communes in today's codes.
+
+        Columns ``siren``, ``nom``, ``commune_2022`` (code then) and ``commune`` (today's
+        commune, missing if none). Used to read the CRTE list of December 2022.
+        """
+        path = self.geo_dir / FORMER_EPCI_FILE
+        if not path.exists():
+            return pd.DataFrame(columns=["siren", "nom", "commune_2022", "commune"])
+        return pd.read_parquet(path)
 
     # ------------------------------------------------------------------ perimeters
-    def with_perimeters(self, pset: PerimeterSet) -> Geography:
+    def with_perimeters(
+        self, pset: PerimeterSet, report: ValidationReport | None = None
+    ) -> Geography:
         """A copy with ``pset`` as its perimeter set, sharing every loaded table (issue 14).
 
         The instance itself is left unchanged, so each atelier or session can have its own
@@ -134,12 +154,20 @@ class Geography:
         other = copy.copy(self)
         other.__dict__ = {k: v for k, v in self.__dict__.items() if k not in _PERIMETER_CACHES}
         other.perimeters = pset
+        other.perimeters_report = report
         other.perimeters_hash = pset.content_hash()
         return other
 
-    def set_perimeters(self, pset: PerimeterSet) -> None:
-        """Make ``pset`` the active perimeter set (it drops cached perimeter tables)."""
+    def set_perimeters(self, pset: PerimeterSet, report: ValidationReport | None = None) -> None:
+        """Make ``pset`` the active perimeter set (it drops cached perimeter tables).
+
+        ``report`` is its validation report, kept as :attr:`perimeters_report` (the
+        shipped set's own report when ``pset`` is :attr:`default_perimeters`).
+        """
+        if report is None and pset is getattr(self, "default_perimeters", None):
+            report = self.default_report
         self.perimeters = pset
+        self.perimeters_report = report
         self.perimeters_hash = pset.content_hash()
         self.__dict__.pop("_perimetre_table", None)
         self.__dict__.pop("_hierarchy", None)

@@ -48,6 +48,8 @@ RULES = {
     "moyenne_ponderee": "moyenne pondérée",
     "min": "minimum",
     "max": "maximum",
+    "evolution_annuelle": "taux d'évolution annuel moyen entre deux sommes",
+    "categorie": "classe majoritaire (part de la population de chaque classe)",
 }
 POLARITIES = {
     "fragile_si_haut": "une valeur haute signale une fragilité",
@@ -71,6 +73,10 @@ _ATTRIBUTES = {
     "millesime": "vintage",
     "licence": "licence",
     "methode": "method",
+    "periode": "period",
+    "categories": "categories",
+    "estimation": "estimate",
+    "niveaux_exacts": "exact_levels",
 }
 
 
@@ -95,6 +101,10 @@ class Indicator:
     vintage: str = ""
     licence: str = ""
     method: str = ""
+    period: float | None = None  # years, for ``evolution_annuelle``
+    categories: tuple[str, ...] = ()  # class labels, for ``categorie`` (value = position)
+    estimate: str = ""  # how the value is estimated above ``exact_levels`` (French)
+    exact_levels: tuple[str, ...] = ("commune",)
     origin: str = "catalogue"  # or the name of a user table
 
     def __post_init__(self):
@@ -108,12 +118,46 @@ class Indicator:
             )
         if self.rule == "moyenne_ponderee" and not self.weight:
             raise ValueError(f"{self.id} : une moyenne pondérée demande un poids")
+        if self.rule == "evolution_annuelle" and not (
+            self.numerator and self.denominator and self.period
+        ):
+            raise ValueError(f"{self.id} : une évolution annuelle demande deux sommes et une période")
+        if self.rule == "categorie" and not self.categories:
+            raise ValueError(f"{self.id} : une typologie demande la liste de ses classes")
+        object.__setattr__(self, "categories", tuple(self.categories))
+        object.__setattr__(self, "exact_levels", tuple(self.exact_levels))
+
+    @property
+    def is_categorical(self) -> bool:
+        """True for a typology (its value is the position of a class in ``categories``)."""
+        return self.rule == "categorie"
+
+    def category_label(self, value: float) -> str | None:
+        """Label of a class position (1-based), None when missing.
+
+        >>> Indicator("t", "T", "", "x", "neutre", "categorie", categories=("a", "b"),
+        ...           ).category_label(2.0)
+        'b'
+        """
+        if value != value or not self.categories:
+            return None
+        return self.categories[int(value) - 1]
+
+    def shares(self, components: pd.DataFrame) -> pd.DataFrame:
+        """Share (0–100) of the population in each class, one column per label."""
+        columns = self.components
+        total = components[columns].sum(axis=1, min_count=1)
+        shares = components[columns].div(total.where(total > 0), axis=0) * 100
+        shares.columns = list(self.categories)
+        return shares
 
     @property
     def components(self) -> list[str]:
         """Additive columns this indicator needs at every level."""
-        if self.rule in {"ratio", "part"}:
+        if self.rule in {"ratio", "part", "evolution_annuelle"}:
             return [self.numerator, self.denominator]
+        if self.rule == "categorie":
+            return [f"{self.id}__{k}" for k in range(1, len(self.categories) + 1)]
         if self.rule == "moyenne_ponderee":
             return [f"{self.id}__somme_ponderee", f"{self.id}__poids"]
         if self.rule in {"min", "max"}:
@@ -138,6 +182,14 @@ class Indicator:
             )
         if self.rule in {"min", "max"}:
             return pd.DataFrame({f"{self.id}__{self.rule}": values})
+        if self.rule == "categorie":  # values: class positions; weights: population
+            known = values.notna() & weights.notna()
+            return pd.DataFrame(
+                {
+                    column: weights.where(values == k, 0.0).where(known)
+                    for k, column in enumerate(self.components, start=1)
+                }
+            )
         return pd.DataFrame({self.id: values})
 
     def compute(self, components: pd.DataFrame) -> pd.Series:
@@ -150,6 +202,15 @@ class Indicator:
             total = components[f"{self.id}__poids"].astype(float)
             value = components[f"{self.id}__somme_ponderee"] / total.where(total != 0)
             return value.rename(self.id)
+        if self.rule == "evolution_annuelle":
+            start = components[self.denominator].astype(float)
+            ratio = components[self.numerator] / start.where(start > 0)
+            return ((ratio ** (1 / self.period) - 1) * 100).rename(self.id)
+        if self.rule == "categorie":
+            counts = components[self.components].astype(float)
+            known = counts.sum(axis=1, min_count=1) > 0
+            position = counts.fillna(-1).to_numpy().argmax(axis=1) + 1.0
+            return pd.Series(position, index=components.index).where(known).rename(self.id)
         return components[self.components[0]].astype(float).rename(self.id)
 
     @property
@@ -202,7 +263,11 @@ class Catalogue:
         return [
             {
                 "id": i.id,
-                **{reverse[k]: getattr(i, k) for k in reverse if getattr(i, k) is not None},
+                **{
+                    reverse[k]: getattr(i, k)
+                    for k in reverse
+                    if getattr(i, k) not in (None, "", ())
+                },
             }
             for i in self
         ]
@@ -214,6 +279,9 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
     indicators = {}
     for entry in entries:
         kwargs = {_ATTRIBUTES[k]: v for k, v in entry.items() if k in _ATTRIBUTES}
+        for key in ("categories", "exact_levels"):
+            if key in kwargs:
+                kwargs[key] = tuple(kwargs[key])
         indicators[entry["id"]] = Indicator(id=entry["id"], **kwargs)
     return Catalogue(indicators)
 

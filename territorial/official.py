@@ -73,6 +73,7 @@ __all__ = [
     "load_official_crte",
     "official_indicators",
     "register_official",
+    "resolve_table",
     "status_fr",
 ]
 
@@ -407,7 +408,7 @@ def _units(geo: Geography, level: str) -> pd.DataFrame:
     return pd.DataFrame(table[["code", "population", "outre_mer"]]).set_index("code")
 
 
-def _resolve(
+def resolve_table(
     table: pd.DataFrame,
     geo: Geography,
     level: str,
@@ -506,7 +507,7 @@ def _build_filosofi(parsed: ParsedSource, geo: Geography, spec: Mapping[str, Any
     for level in INSEE_LEVELS:
         if level not in parsed.tables:
             continue
-        frame, report = _resolve(
+        frame, report = resolve_table(
             parsed.tables[level], geo, level, _FILOSOFI_COUNTS, _source_name(spec, level)
         )
         built.reports[level] = report
@@ -537,7 +538,7 @@ def _build_census(parsed: ParsedSource, geo: Geography, spec: Mapping[str, Any])
         if level not in parsed.tables:
             continue
         table = parsed.tables[level]
-        frame, report = _resolve(table, geo, level, table.columns, _source_name(spec, level))
+        frame, report = resolve_table(table, geo, level, table.columns, _source_name(spec, level))
         built.reports[level] = report
         for numerator, denominator in _CENSUS_PAIRS:
             both = frame[numerator].notna() & frame[denominator].notna()
@@ -549,7 +550,7 @@ def _build_census(parsed: ParsedSource, geo: Geography, spec: Mapping[str, Any])
 
 def _build_density(parsed: ParsedSource, geo: Geography, spec: Mapping[str, Any]) -> _Built:
     built = _Built({}, {}, {}, [])
-    frame, report = _resolve(
+    frame, report = resolve_table(
         parsed.tables["commune"],
         geo,
         "commune",

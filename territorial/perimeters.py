@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import re
 import sys
@@ -61,6 +60,7 @@ import shapely
 
 from territorial.codes import clean_cell, normalise_commune_code, normalise_siren
 from territorial.formatting import format_number
+from territorial.jsonout import json_text
 from territorial.search import fold
 from territorial.tables import RawTable, TableError, read_table
 
@@ -96,7 +96,12 @@ DOUBLE_COUNT_RULE = (
     "première occurrence conservée (un EPCI, un EPT ou une commune cité dans deux "
     "périmètres reste dans le premier, selon l'ordre des lignes du fichier)"
 )
-_LEVEL_LABELS = {"epci": "EPCI", "ept": "EPT", "commune": "commune"}
+_LEVEL_LABELS = {
+    "epci": "EPCI",
+    "ept": "EPT",
+    "commune": "commune",
+    "ancien_epci": "EPCI de 2022",
+}
 _MAX_LISTED = 10  # items quoted in a French sentence of the summary
 
 
@@ -397,6 +402,13 @@ class ValidationReport:
         EPT, commune listed on its own in a user set).
     remapped_codes : list of dict
         Commune codes changed to a current code (lost leading zero, arrondissement...).
+    former_epcis : list of dict
+        SIRENs of EPCIs of 2022 merged or split since, resolved to their 2022 communes
+        (today's codes): ``ligne``, ``code``, ``nom``, ``perimetre``, ``n_communes``,
+        ``epci_actuels``.
+    communes_in_two : list of dict
+        Communes whose unit is cited in two perimeters (``counted_twice``): ``commune``,
+        ``nom``, ``perimetre_retenu``, ``perimetre_ecarte``.
     empty_perimetres : list of dict
         Perimeters of the file left without any commune.
     uncovered : dict
@@ -435,6 +447,8 @@ class ValidationReport:
     double_count_rule: str = DOUBLE_COUNT_RULE
     detached_communes: list[dict] = field(default_factory=list)
     remapped_codes: list[dict] = field(default_factory=list)
+    former_epcis: list[dict] = field(default_factory=list)
+    communes_in_two: list[dict] = field(default_factory=list)
     empty_perimetres: list[dict] = field(default_factory=list)
     uncovered: dict = field(default_factory=dict)
     inter_regional: list[dict] = field(default_factory=list)
@@ -502,6 +516,12 @@ class _Resolver:
         self.epci_of_ept = {
             ept: self.commune_epci.get(members[0]) for ept, members in self.ept_members.items()
         }
+        # EPCIs of 2022 merged or split since: their 2022 communes, in today's codes
+        former = geo.former_epcis.dropna(subset=["commune"])
+        self.former_members = (
+            former.groupby("siren")["commune"].agg(lambda codes: sorted(set(codes))).to_dict()
+        )
+        self.former_names = former.drop_duplicates("siren").set_index("siren")["nom"].to_dict()
 
     def by_siren(self, siren: str, nature: str | None) -> tuple[str, str] | None:
         """``(level, unit)`` designated by a SIREN, trying the declared nature first."""
@@ -520,11 +540,18 @@ class _Resolver:
                 code = self.geo.commune_from_siren(siren)
                 if code:
                     return "commune", code
+        if siren in self.former_members and nature not in {"COM", "EPT"}:
+            return "ancien_epci", siren
         return None
 
     def name(self, level: str, unit: str) -> str:
         """Name of a unit."""
-        names = {"epci": self.epci_names, "ept": self.ept_names, "commune": self.commune_names}
+        names = {
+            "epci": self.epci_names,
+            "ept": self.ept_names,
+            "commune": self.commune_names,
+            "ancien_epci": self.former_names,
+        }
         return str(names[level].get(unit, unit))
 
 
@@ -559,6 +586,7 @@ class _Assembler:
         self.unknown_codes: list[dict] = []
         self.nature_issues: list[dict] = []
         self.remapped_codes: list[dict] = []
+        self.former_epcis: list[dict] = []
 
     def declare(self, pid: str, nom: str, ligne: int, extras: dict | None = None) -> None:
         """Register a perimeter (first name and file values win)."""
@@ -607,6 +635,20 @@ class _Assembler:
             return
         self.first[(level, unit)] = (pid, ligne)
         self.rows_used.add(int(ligne))
+        if level == "ancien_epci":
+            members = self.resolver.former_members[unit]
+            today = sorted({self.resolver.commune_epci.get(c) for c in members} - {None})
+            self.former_epcis.append(
+                {
+                    "ligne": int(ligne),
+                    "code": unit,
+                    "nom": self.resolver.name(level, unit),
+                    "perimetre": pid,
+                    "n_communes": len(members),
+                    "epci_actuels": today,
+                    "epci_actuels_noms": [self.resolver.name("epci", e) for e in today],
+                }
+            )
 
     # ------------------------------------------------------------------ build
     def build(self) -> tuple[pd.Series, pd.DataFrame, list[dict]]:
@@ -614,11 +656,29 @@ class _Assembler:
         communes = self.geo.communes
         codes = communes["code"].tolist()
         epcis = communes["epci"].tolist()
-        assigned: dict[str, dict[str, str]] = {"epci": {}, "ept": {}, "commune": {}}
+        assigned: dict[str, dict[str, str]] = {
+            "epci": {},
+            "ept": {},
+            "commune": {},
+            "ancien_epci": {},
+        }
         for (level, unit), (pid, _) in self.first.items():
             assigned[level][unit] = pid
+        former_of = {
+            commune: siren
+            for siren in assigned["ancien_epci"]
+            for commune in self.resolver.former_members[siren]
+        }
         ept_of = [self.resolver.commune_ept.get(c) for c in codes]
-        via_epci = [assigned["epci"].get(e) for e in epcis]
+        # a 2022 EPCI merged since stands for its 2022 communes, before today's EPCI
+        via_epci = [
+            assigned["ancien_epci"].get(former_of.get(c, "")) or assigned["epci"].get(e)
+            for c, e in zip(codes, epcis, strict=True)
+        ]
+        via_unit = [
+            f"ancien_epci:{former_of[c]}" if c in former_of else f"epci:{e}"
+            for c, e in zip(codes, epcis, strict=True)
+        ]
         via_ept = [assigned["ept"].get(t) if t else None for t in ept_of]
         via_com = [assigned["commune"].get(c) for c in codes]
         perimetre: list[str | None] = []
@@ -632,7 +692,7 @@ class _Assembler:
             elif via_ept[i]:
                 chosen, via, unit = via_ept[i], "ept", f"ept:{ept_of[i]}"
             elif via_epci[i]:
-                chosen, via, unit = via_epci[i], "epci", f"epci:{epcis[i]}"
+                chosen, via, unit = via_epci[i], "epci", via_unit[i]
             else:
                 chosen, via, unit = None, None, None
             perimetre.append(chosen)
@@ -739,8 +799,10 @@ class _Assembler:
         report.unknown_codes = sorted(self.unknown_codes, key=lambda d: d["ligne"])
         report.nature_issues = self.nature_issues
         report.counted_twice = self.counted_twice
+        report.communes_in_two = self._communes_in_two()
         report.detached_communes = detached
         report.remapped_codes = self.remapped_codes
+        report.former_epcis = self.former_epcis
         kept = set(table["code"])
         report.empty_perimetres = [
             {"code": pid, "nom": info["nom"], "lignes": [int(x) for x in info["rows"]]}
@@ -753,6 +815,26 @@ class _Assembler:
         keep += ["n_departements", "n_regions", "outre_mer"]
         report.perimeters = table[keep].to_dict("records") if len(table) else []
         return report
+
+    def _communes_in_two(self) -> list[dict]:
+        members = {
+            "epci": self.resolver.epci_members,
+            "ept": self.resolver.ept_members,
+            "ancien_epci": self.resolver.former_members,
+        }
+        out = []
+        for d in self.counted_twice:
+            codes = members.get(d["niveau"], {}).get(d["code"], [d["code"]])
+            out += [
+                {
+                    "commune": code,
+                    "nom": self.resolver.commune_names.get(code, code),
+                    "perimetre_retenu": d["perimetre_retenu"],
+                    "perimetre_ecarte": d["perimetre_ecarte"],
+                }
+                for code in codes
+            ]
+        return out
 
     def _scopes(self, frame: pd.DataFrame, table: pd.DataFrame) -> dict:
         epci_cover = (
@@ -1178,7 +1260,7 @@ def _supra_ept(resolver: _Resolver, row: dict, level: str, unit: str) -> tuple[s
 
 
 def _nature_matches(nature: str, level: str) -> bool:
-    if level == "epci":
+    if level in {"epci", "ancien_epci"}:
         return nature in EPCI_NATURES
     if level == "ept":
         return nature == "EPT"
@@ -1186,7 +1268,12 @@ def _nature_matches(nature: str, level: str) -> bool:
 
 
 def _describe(resolver: _Resolver, level: str, unit: str) -> str:
-    label = {"epci": "l'EPCI", "ept": "l'EPT", "commune": "la commune"}[level]
+    label = {
+        "epci": "l'EPCI",
+        "ept": "l'EPT",
+        "commune": "la commune",
+        "ancien_epci": "l'EPCI de 2022",
+    }[level]
     return f"{label} {resolver.name(level, unit)} ({unit})"
 
 
@@ -1521,7 +1608,9 @@ def _anomaly_lines(r: ValidationReport) -> list[str]:
         lines.append(
             f"{_plural(len(items), 'unité citée', 'unités citées')} dans deux périmètres : "
             + _listing(items, len(items))
-            + f". Règle appliquée : {r.double_count_rule}."
+            + f". Règle appliquée : {r.double_count_rule}. "
+            + f"{_plural(len(r.communes_in_two), 'commune concernée', 'communes concernées')}, "
+            "comptées une seule fois."
         )
     if r.detached_communes:
         items = [
@@ -1533,6 +1622,20 @@ def _anomaly_lines(r: ValidationReport) -> list[str]:
             "périmètre que celui de son EPCI (commune signataire seule ou EPT) : "
             + _listing(items, len(items))
             + "."
+        )
+    if r.former_epcis:
+        items = [
+            f"{d['nom']} ({d['code']}, ligne {d['ligne']}) → ses "
+            f"{_plural(d['n_communes'], 'commune')} de 2022, aujourd'hui dans "
+            + ", ".join(d["epci_actuels_noms"])
+            for d in r.former_epcis
+        ]
+        lines.append(
+            f"{_plural(len(items), 'EPCI de 2022 disparu', 'EPCI de 2022 disparus')} depuis "
+            "(fusion ou scission) : résolu"
+            + ("s" if len(items) > 1 else "")
+            + " par leurs communes de 2022 (table des EPCI 2022 de "
+            "@etalab/decoupage-administratif 2.3.1) : " + _listing(items, len(items)) + "."
         )
     if r.remapped_codes:
         items = [f"{d['code']} → {d['code_retenu']} ({d['motif']})" for d in r.remapped_codes]
@@ -1660,7 +1763,7 @@ def cli_perimeters(path: str, as_json: bool) -> int:
         )
         return 2
     if as_json:
-        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        print(json_text(report.to_dict()))
     else:
         print("\n".join(report.summary_fr()))
     return 0

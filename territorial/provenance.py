@@ -84,6 +84,8 @@ def _catalogue_rows(catalogue: Catalogue) -> list[dict]:
 
 
 def _perimeter_rows(geo: Geography) -> list[dict]:
+    from territorial.crte import active_set_label
+
     pset = geo.perimeters
     if pset.kind == "par_epci":
         return []
@@ -93,7 +95,27 @@ def _perimeter_rows(geo: Geography) -> list[dict]:
         if pset.kind == "officiel"
         else "fourni par l'utilisateur"
     )
-    return [_row("Périmètres (jeu actif)", pset.name, str(source.get("fichier", "")), "", licence)]
+    shown = str(source.get("fichier", ""))
+    if geo.perimeters_report is not None:
+        shown = active_set_label(pset, geo.perimeters_report) + f" ; fichier « {shown} »"
+    vintage = str(source.get("millesime", ""))
+    return [_row("Périmètres (jeu actif)", pset.name, shown, vintage, licence)]
+
+
+def _raw_rows() -> list[dict]:
+    """The official files shipped in ``data/raw/``, attributed to their producers."""
+    from territorial.raw import raw_manifest
+
+    return [
+        _row(
+            "Fichiers officiels livrés",
+            f"{entry['producteur']} — {entry['jeu_de_donnees']}",
+            f"data/raw/{name} (sha256 {entry['sha256'][:12]}…)",
+            entry["millesime"],
+            entry["licence"],
+        )
+        for name, entry in raw_manifest().items()
+    ]
 
 
 def _user_rows(tables: Iterable[Mapping]) -> list[dict]:
@@ -125,7 +147,8 @@ def sources_table(
     ----------
     geo : Geography
         The geography (its manifest lists the built data's sources; its active perimeter
-        set is listed unless it is the one-per-EPCI fallback).
+        set is listed unless it is the one-per-EPCI fallback). The official files shipped
+        in ``data/raw/`` are listed with their producer, vintage and licence.
     catalogue : Catalogue
         The shipped indicator catalogue (indicators grouped by source, vintage, licence).
     official : mapping, optional
@@ -138,7 +161,7 @@ def sources_table(
     pandas.DataFrame
         Columns :data:`COLUMNS`, one row per source.
     """
-    rows = _geography_rows(geo.manifest) + _catalogue_rows(catalogue)
+    rows = _geography_rows(geo.manifest) + _raw_rows() + _catalogue_rows(catalogue)
     rows += [
         _row(
             "Données officielles à télécharger",

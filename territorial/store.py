@@ -279,7 +279,10 @@ class IndicatorStore:
         such, with :meth:`estimate_method`.
         """
         table = self._official_table(indicator_id)
-        if table is None or indicator_id not in table.estimates:
+        if table is None:
+            indicator = self.base_catalogue.indicators.get(indicator_id)
+            return bool(indicator and indicator.estimate and level not in indicator.exact_levels)
+        if indicator_id not in table.estimates:
             return False
         given = table.values.get(level)
         return given is None or indicator_id not in given.columns
@@ -289,7 +292,38 @@ class IndicatorStore:
         if not self.is_estimate(indicator_id, level):
             return None
         table = self._official_table(indicator_id)
-        return table.estimates[indicator_id] if table is not None else None
+        if table is None:
+            return self.base_catalogue[indicator_id].estimate
+        return table.estimates[indicator_id]
+
+    def population_coverage(self, level: str, indicator: Indicator) -> pd.Series:
+        """Share (0–1) of each unit's population living in communes with the indicator's data.
+
+        Only for indicators built from communes (the shipped catalogue and the official
+        sources); the population is the geography's (census 2021).
+
+        Examples
+        --------
+        >>> from territorial import load_geography
+        >>> store = IndicatorStore(load_geography())
+        >>> rate = store.catalogue["taux_pauvrete_2021"]
+        >>> 0.5 < float(store.population_coverage("france", rate)["FR"]) < 1
+        True
+        """
+        key = ("population_coverage", level, indicator.id, self.geo.perimeters_hash)
+        if key not in self._cache:
+            communes = self.components("commune")
+            present = communes[indicator.components].notna().all(axis=1)
+            population = self.geo.communes.set_index("code")["population"].astype(float)
+            population = population.reindex(communes.index)
+            frame = pd.DataFrame({"couverte": population.where(present, 0.0), "totale": population})
+            if level == "commune":
+                summed = frame
+            else:
+                mapping = self._mapping("commune", level)["parent"]
+                summed = frame.groupby(mapping.reindex(frame.index).to_numpy()).sum()
+            self._cache[key] = summed["couverte"] / summed["totale"].where(summed["totale"] > 0)
+        return self._cache[key]
 
     def _with_official_values(self, values: pd.DataFrame, level: str) -> pd.DataFrame:
         for table in self.official_tables.values():

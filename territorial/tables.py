@@ -35,6 +35,13 @@ import pandas as pd
 
 MAX_BYTES = 50 * 1024 * 1024  # 50 Mo
 MAX_ROWS = 1_000_000
+MAX_COLUMNS = 1_000
+MAX_CELLS = 20_000_000  # rows × columns
+# Excel: the limits hold on the decompressed content, before openpyxl reads a byte of it.
+# openpyxl reads about 4 Mo of sheet XML per second here: 30 Mo keeps a workbook under 10 s.
+MAX_XLSX_UNCOMPRESSED = 30 * 1024 * 1024
+MAX_ZIP_MEMBERS = 1_000
+MAX_CELL_CHARS = 128 * 1024  # the csv module's field limit
 SECRET_MARKERS = frozenset({"s", "nd", "ns", "secret", "nc", "n.d.", "so", ""})
 
 CSV_EXTENSIONS = frozenset({".csv", ".txt", ".tsv"})
@@ -229,6 +236,44 @@ def _check_size(size: int, name: str) -> None:
             f"Le fichier « {name} » pèse {_fr_size(size)}, au-delà de la limite de "
             f"{_fr_size(MAX_BYTES)}. Réduisez-le (moins de lignes ou de colonnes) "
             "ou enregistrez-le au format Parquet."
+        )
+
+
+def _check_shape(n_rows: int, n_columns: int, name: str) -> None:
+    """Raise when a table has too many columns or cells (rows × columns)."""
+    if n_columns > MAX_COLUMNS:
+        raise TableError(
+            f"Le fichier « {name} » compte {_fr_int(n_columns)} colonnes (limite : "
+            f"{_fr_int(MAX_COLUMNS)}). Gardez les colonnes utiles avant de le charger."
+        )
+    if n_rows * n_columns > MAX_CELLS:
+        raise TableError(
+            f"Le fichier « {name} » compte {_fr_int(n_rows * n_columns)} cases "
+            f"({_fr_int(n_rows)} lignes × {_fr_int(n_columns)} colonnes ; limite : "
+            f"{_fr_int(MAX_CELLS)}). Réduisez-le avant de le charger."
+        )
+
+
+def check_xlsx_archive(data: bytes, name: str) -> None:
+    """Refuse a workbook whose decompressed content is over the limits, before reading it.
+
+    The declared sizes are a real bound: :mod:`zipfile` never inflates a member past its
+    declared size (a lying header fails its CRC check).
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = archive.infolist()
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise TableError(
+            f"Le classeur « {name} » contient {_fr_int(len(members))} fichiers internes "
+            f"(limite : {_fr_int(MAX_ZIP_MEMBERS)}) : ce n'est pas un classeur ordinaire."
+        )
+    unpacked = sum(info.file_size for info in members)
+    if unpacked > MAX_XLSX_UNCOMPRESSED:
+        raise TableError(
+            f"Le classeur « {name} » occupe {_fr_size(unpacked)} une fois décompressé, au-delà "
+            f"de la limite de {_fr_size(MAX_XLSX_UNCOMPRESSED)} pour un fichier Excel. "
+            "Enregistrez-le au format CSV (limite : "
+            f"{_fr_size(MAX_BYTES)}) ou Parquet."
         )
 
 
@@ -429,9 +474,18 @@ def _records(sample: str, sep: str) -> list[tuple[int, list[str]]]:
                 records.append((start, row))
             if len(records) >= _SAMPLE_RECORDS:
                 break
-    except csv.Error:
-        pass
+    except csv.Error as err:
+        if "field limit" in str(err):
+            raise _long_cell_error(reader.line_num) from None
     return records
+
+
+def _long_cell_error(line: int, name: str | None = None) -> TableError:
+    where = f" de « {name} »" if name else ""
+    return TableError(
+        f"Ligne {line}{where} : une valeur dépasse {MAX_CELL_CHARS // 1024} Ko de texte "
+        "(souvent un guillemet jamais fermé). Vérifiez cette ligne."
+    )
 
 
 def _modal(counts: list[int]) -> tuple[int, float]:
@@ -528,7 +582,10 @@ def _read_csv(data: bytes, name: str, header_row: int | None) -> RawTable:
         sep = detect_separator(_sample(text, _user_header_offset(text, header_row, name)))
     table_text = text[_line_offset(text, header_line) :]
     del text
+    first_line = table_text[: table_text.find("\n") if "\n" in table_text else len(table_text)]
+    _check_shape(0, first_line.count(sep) + 1, name)
     header, body, lines, notes = _parse_csv_body(table_text, sep, header_line, name)
+    _check_shape(len(body), body.shape[1], name)
     _check_quotes(table_text, body, lines, name)
     notes = [
         f"Encodage détecté : {ENCODING_NAMES[encoding]}",
@@ -667,8 +724,10 @@ def _parse_csv_slow(
             rows.append(row)
             lines.append(start)
             _check_rows(len(rows), name)
-    except csv.Error:
+    except csv.Error as err:
         line = header_line + reader.line_num - 1
+        if "field limit" in str(err):
+            raise _long_cell_error(line, name) from None
         raise TableError(
             f"Ligne {line} de « {name} » illisible : une valeur est trop longue ou des "
             "guillemets sont mal placés. Vérifiez cette ligne."
@@ -765,12 +824,15 @@ def _sheet_rows(workbook, sheet_name: str, name: str) -> list[list[str]]:
         return []
     sheet.reset_dimensions()  # do not trust the stored dimension, read every row
     rows = []
-    n_filled = 0
+    n_cells = 0
     for values in sheet.iter_rows(values_only=True):
         cells = [cell_to_str(v).strip() for v in values]
         rows.append(cells[: _width(cells)])
-        n_filled += bool(rows[-1])
-        _check_rows(n_filled - 1, name)
+        n_cells += len(rows[-1])
+        _check_rows(len(rows) - 1, name)  # empty rows count: reading them costs time too
+        _check_shape(1, len(rows[-1]), name)
+        if n_cells > MAX_CELLS:
+            _check_shape(len(rows), MAX_CELLS // max(len(rows), 1) + 1, name)
     return rows
 
 
@@ -778,10 +840,16 @@ def _pick_sheet(workbook, sheet: str | int | None, name: str) -> tuple[str, list
     """Resolve ``sheet`` (name, 0-based index or None = first non-empty sheet)."""
     names = list(workbook.sheetnames)
     if sheet is None:
+        first = None
         for candidate in names:
             rows = _sheet_rows(workbook, candidate, name)
-            if any(rows):
+            if not any(rows):
+                continue
+            if not _is_notice(rows):
                 return candidate, rows
+            first = first or (candidate, rows)
+        if first is not None:  # only notices: the first one, its header check will tell
+            return first
         raise TableError(
             f"Le classeur « {name} » ne contient aucune donnée : toutes ses feuilles sont vides."
         )
@@ -800,6 +868,11 @@ def _pick_sheet(workbook, sheet: str | int | None, name: str) -> tuple[str, list
     return chosen, rows
 
 
+def _is_notice(rows: list[list[str]]) -> bool:
+    """A sheet of text (a notice, a README): no row has two filled cells."""
+    return all(sum(bool(c) for c in row) < 2 for row in rows)
+
+
 def _match_sheet_name(wanted: str, names: list[str], name: str) -> str:
     """Exact sheet name, else a case/space-insensitive match, else a French error."""
     if wanted in names:
@@ -815,6 +888,7 @@ def _match_sheet_name(wanted: str, names: list[str], name: str) -> str:
 
 def _read_xlsx(data: bytes, name: str, sheet, header_row: int | None) -> RawTable:
     """Read an Excel workbook: sheet choice and header row detection."""
+    check_xlsx_archive(data, name)
     workbook = _open_workbook(data, name)
     try:
         sheets = list(workbook.sheetnames)
@@ -837,6 +911,9 @@ def _read_xlsx(data: bytes, name: str, sheet, header_row: int | None) -> RawTabl
     sheet_note = f"Feuille utilisée : « {chosen} »"
     if len(sheets) > 1:
         sheet_note += f" (feuilles du classeur : {_quote_list(sheets)})"
+    passed = sheets[: sheets.index(chosen)] if sheet is None else []
+    if passed:
+        sheet_note += f". Feuilles sans tableau lisible, passées : {_quote_list(passed)}"
     return RawTable(
         frame=frame,
         source_name=name,
@@ -875,12 +952,15 @@ def _read_parquet(data: bytes, name: str) -> RawTable:
     try:
         parquet = pq.ParquetFile(io.BytesIO(data))
         _check_rows(parquet.metadata.num_rows, name)
+        _check_shape(parquet.metadata.num_rows, parquet.metadata.num_columns, name)
         table = parquet.read()
     except TableError:
         raise
-    except Exception as err:  # pyarrow raises ArrowInvalid, OSError...
+    except Exception as err:  # pyarrow raises ArrowInvalid, OSError... in English
         raise TableError(
-            f"Le fichier Parquet « {name} » est illisible ou endommagé ({err})."
+            f"Le fichier Parquet « {name} » est illisible ou endommagé (fichier tronqué, "
+            "abîmé ou qui n'est pas un vrai Parquet). Enregistrez-le à nouveau, ou au "
+            "format CSV."
         ) from err
     columns = {}
     for i, column in enumerate(table.columns):
@@ -915,14 +995,17 @@ def _clean_header(cells: list[str]) -> list[str]:
 def _unique_names(names: list[str]) -> tuple[list[str], list[str], list[str]]:
     """Name empty headers ``colonne_N`` and duplicates ``nom_N`` (N = 1-based position)."""
     result: list[str] = []
+    taken: set[str] = set()
+    originals = set(names)
     renamed_empty: list[str] = []
     renamed_dup: list[str] = []
     for position, original in enumerate(names, start=1):
         candidate = original or f"colonne_{position}"
-        if original and candidate in result:
+        if original and candidate in taken:
             candidate = f"{original}_{position}"
-        while candidate in result or (candidate != original and candidate in names):
+        while candidate in taken or (candidate != original and candidate in originals):
             candidate += "_bis"
+        taken.add(candidate)
         if not original:
             renamed_empty.append(candidate)
         elif candidate != original:
@@ -1037,7 +1120,10 @@ def read_table(
         raise
     except Exception as err:  # never let a raw OS/pandas/openpyxl/pyarrow error escape
         shown = name or Path(str(getattr(source, "name", "") or "fichier")).name
-        raise TableError(f"Le fichier « {shown} » n'a pas pu être lu : {err}") from err
+        raise TableError(
+            f"Le fichier « {shown} » n'a pas pu être lu : son contenu n'est pas un tableau "
+            f"lisible. Formats acceptés : {ACCEPTED_FORMATS}."
+        ) from err
 
 
 def _read_bytes(data: bytes, name: str, sheet, header_row: int | None) -> RawTable:

@@ -22,6 +22,17 @@ def geo():
 
 
 @pytest.fixture(scope="session")
+def geo_par_epci():
+    """A geography of its own whose active set is the fallback: one perimeter per EPCI."""
+    from territorial.geography import Geography
+    from territorial.perimeters import PerimeterSet
+
+    geography = Geography()
+    geography.set_perimeters(PerimeterSet.one_per_epci(geography.communes))
+    return geography
+
+
+@pytest.fixture(scope="session")
 def cli_json():
     """Run ``python -m territorial ARGS --json`` in a new process; return its parsed output."""
 

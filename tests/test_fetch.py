@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import socket
+import ssl
 import sys
 import threading
 from collections.abc import Callable
@@ -57,6 +58,7 @@ class Route:
 
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server API
+        self.server.requests.append(self.path)  # type: ignore[attr-defined]
         route = self.server.routes.get(self.path.split("?", 1)[0])  # type: ignore[attr-defined]
         if route is None:
             route = Route(fx.HTML_ERROR_PAGE, status=404, content_type="text/html")
@@ -65,7 +67,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Location", route.location)
         self.send_header("Content-Type", route.content_type)
         length = route.declared_length if route.declared_length is not None else len(route.body)
-        self.send_header("Content-Length", str(length))
+        if length >= 0:  # -1: no Content-Length, the body ends with the connection
+            self.send_header("Content-Length", str(length))
+        else:
+            self.close_connection = True
         self.end_headers()
         self.wfile.write(route.body)
 
@@ -77,10 +82,13 @@ class _Handler(BaseHTTPRequestHandler):
 class Server:
     httpd: ThreadingHTTPServer
     routes: dict[str, Route] = field(default_factory=dict)
+    scheme: str = "http"
+    host: str | None = None
+    requests: list[str] = field(default_factory=list)
 
     def url(self, path: str = "/") -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}{path}"
+        return f"{self.scheme}://{self.host or host}:{port}{path}"
 
     def publish(self, path: str, body: bytes, **options: object) -> None:
         self.routes[path] = Route(body, **options)  # type: ignore[arg-type]
@@ -91,6 +99,7 @@ def server():
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     srv = Server(httpd)
     httpd.routes = srv.routes  # type: ignore[attr-defined]
+    httpd.requests = srv.requests  # type: ignore[attr-defined]
     thread = threading.Thread(
         target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
     )
@@ -100,11 +109,57 @@ def server():
     httpd.server_close()
 
 
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory) -> tuple[Path, Path]:
+    """A local certificate authority and a certificate for ``localhost`` (trustme)."""
+    trustme = pytest.importorskip("trustme")
+    folder = tmp_path_factory.mktemp("tls")
+    authority = trustme.CA()
+    authority.cert_pem.write_to_path(str(folder / "ca.pem"))
+    authority.issue_cert("localhost").private_key_and_cert_chain_pem.write_to_path(
+        str(folder / "server.pem")
+    )
+    return folder / "ca.pem", folder / "server.pem"
+
+
+@pytest.fixture
+def https_server(tls_files, monkeypatch):
+    """The same local server over https as ``https://localhost:PORT`` (CA trusted)."""
+    ca_file, server_file = tls_files
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(server_file))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    srv = Server(httpd, scheme="https", host="localhost")
+    httpd.routes = srv.routes  # type: ignore[attr-defined]
+    httpd.requests = srv.requests  # type: ignore[attr-defined]
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    yield srv
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def use_manifest(monkeypatch, tmp_path: Path, source_id: str, **urls: str) -> dict:
+    """Point the manifest's resources of ``source_id`` to ``urls``; the new manifest."""
+    manifest = json.loads(json.dumps(MANIFEST))
+    manifest[source_id]["resources"] = urls
+    manifest[source_id].pop("allowed_hosts", None)
+    manifest_path = tmp_path / "official.json"
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    monkeypatch.setenv("TERRITORIAL_MANIFEST", str(manifest_path))
+    return manifest
+
+
 @pytest.fixture
 def cache(tmp_path, monkeypatch) -> Path:
     directory = tmp_path / "cache"
     monkeypatch.setenv("TERRITORIAL_CACHE_DIR", str(directory))
     monkeypatch.delenv("TERRITORIAL_MANIFEST", raising=False)
+    monkeypatch.delenv("TERRITORIAL_OFFICIAL_FROM", raising=False)
     return directory
 
 
@@ -343,21 +398,21 @@ def test_crte_raw_rows(server, cache, tmp_path):
 # --------------------------------------------------------------------------- origins
 
 
-def test_manifest_urls_with_redirect(server, cache, tmp_path, monkeypatch):
+def test_manifest_urls_with_redirect(https_server, cache, tmp_path, monkeypatch):
+    server = https_server
     files = fx.write_source_files("crte", tmp_path / "pub", mirror_names("crte"))
     server.publish("/static/crte_epci.csv", files["epci_crte"].read_bytes())
     server.publish(
         "/datasets/r/epci", b"", status=302, location=server.url("/static/crte_epci.csv")
     )
     server.publish("/api/r/groupements", files["groupements"].read_bytes())
-    manifest = json.loads(json.dumps(MANIFEST))
-    manifest["crte"]["resources"] = {
-        "epci_crte": server.url("/datasets/r/epci"),
-        "groupements": server.url("/api/r/groupements"),
-    }
-    manifest_path = tmp_path / "official.json"
-    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
-    monkeypatch.setenv("TERRITORIAL_MANIFEST", str(manifest_path))
+    use_manifest(
+        monkeypatch,
+        tmp_path,
+        "crte",
+        epci_crte=server.url("/datasets/r/epci"),
+        groupements=server.url("/api/r/groupements"),
+    )
 
     result = fetch("crte", timeout=5)  # origin None: URLs of the manifest
     epci = result.resources["epci_crte"]
@@ -401,6 +456,147 @@ def test_missing_local_file(cache, tmp_path):
         fetch("density", origin=str(tmp_path / "absent.xlsx"))
     assert info.value.kind == "local"
     assert "introuvable" in info.value.message
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["file:///etc/passwd", "/etc/passwd", "/proc/self/environ", "http://{host}/x.csv"],
+    ids=["file-url", "chemin-local", "proc", "http-sans-tls"],
+)
+def test_manifest_address_kinds_refused(address, https_server, cache, tmp_path, monkeypatch):
+    host = https_server.url("/")[len("https://") :].rstrip("/")
+    use_manifest(
+        monkeypatch,
+        tmp_path,
+        "crte",
+        epci_crte=address.format(host=host),
+        groupements=https_server.url("/g.csv"),
+    )
+    with pytest.raises(FetchError) as info:
+        fetch("crte", timeout=5)
+    assert info.value.kind == "refus"
+    assert "adresse refusée" in info.value.message
+    assert "root:" not in info.value.message
+    assert not list(cache.glob("crte.*.csv"))
+
+
+def test_other_host_refused_before_any_request(https_server):
+    spec = {
+        "resources": {"a": https_server.url("/a.csv")},
+        "resource_details": {"a": {}},
+    }
+    policy = fetch_mod.policy_for(spec)
+    other = https_server.url("/a.csv").replace("localhost", "127.0.0.1")
+    with pytest.raises(fetch_mod.Refused) as info:
+        fetch_mod.open_url(other, policy, timeout=5, headers={})
+    assert "l'hôte 127.0.0.1 n'est pas un hôte autorisé (localhost)" in info.value.reason
+    assert not https_server.requests
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://127.0.0.1:{port}/files/e.csv",
+        "http://localhost:{port}/files/e.csv",
+        "file:///etc/passwd",
+    ],
+    ids=["autre-hote", "vers-http", "vers-fichier"],
+)
+def test_redirect_outside_the_manifest_hosts_refused(
+    target, https_server, cache, tmp_path, monkeypatch
+):
+    port = https_server.httpd.server_address[1]
+    files = fx.write_source_files("crte", tmp_path / "pub", mirror_names("crte"))
+    https_server.publish("/files/e.csv", files["epci_crte"].read_bytes())
+    https_server.publish("/r/e", b"", status=302, location=target.format(port=port))
+    https_server.publish("/g.csv", files["groupements"].read_bytes())
+    use_manifest(
+        monkeypatch,
+        tmp_path,
+        "crte",
+        epci_crte=https_server.url("/r/e"),
+        groupements=https_server.url("/g.csv"),
+    )
+    with pytest.raises(FetchError) as info:
+        fetch("crte", timeout=5)
+    assert info.value.kind == "refus"
+    assert "redirection vers" in info.value.message and "refusée" in info.value.message
+    assert https_server.requests == ["/r/e"]  # the target was never requested
+
+
+def test_redirect_from_mirror_to_another_host_keeps_previous_data(server, cache, tmp_path):
+    publish_source(server, "density", tmp_path / "v1")
+    fetch("density", origin=server.url("/mirror/"), timeout=5)
+    snapshot = cache_snapshot(cache)
+    port = server.httpd.server_address[1]
+    server.publish(
+        "/mirror/grille_densite_7_niveaux_2025.xlsx",
+        b"",
+        status=302,
+        location=f"http://localhost:{port}/mirror/grille_densite_7_niveaux_2025.xlsx",
+    )
+    with pytest.raises(FetchError) as info:
+        fetch("density", origin=server.url("/mirror/"), timeout=5)
+    assert info.value.kind == "refus"
+    assert cache_snapshot(cache) == snapshot
+    assert status("density")["ok"] is False and status("density")["has_data"] is True
+    assert load_cached("density").rows == {"commune": 4}
+
+
+def _cap_manifest(monkeypatch, tmp_path, source_id: str, cap: int) -> None:
+    manifest = json.loads(json.dumps(MANIFEST))
+    for details in manifest[source_id]["resource_details"].values():
+        details["max_bytes"] = cap
+    path = tmp_path / "capped.json"
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    monkeypatch.setenv("TERRITORIAL_MANIFEST", str(path))
+
+
+@pytest.mark.parametrize("declared", [None, -1], ids=["taille-annoncee", "taille-non-annoncee"])
+def test_oversize_download_refused(declared, server, cache, tmp_path, monkeypatch):
+    files = publish_source(server, "density", tmp_path / "v1")
+    fetch("density", origin=server.url("/mirror/"), timeout=5)
+    snapshot = cache_snapshot(cache)
+    body = files["grille"].read_bytes()
+    _cap_manifest(monkeypatch, tmp_path, "density", len(body) - 1)
+    server.publish(f"/mirror/{files['grille'].name}", body, declared_length=declared)
+    with pytest.raises(FetchError) as info:
+        fetch("density", origin=server.url("/mirror/"), timeout=5)
+    assert info.value.kind == "taille"
+    assert "dépasse la taille maximale" in info.value.message
+    assert cache_snapshot(cache) == snapshot
+    assert not list(cache.glob(".*.part"))
+
+
+def test_oversize_or_special_local_files_refused(cache, tmp_path, monkeypatch):
+    files = fx.write_source_files("density", tmp_path / "downloads", mirror_names("density"))
+    _cap_manifest(monkeypatch, tmp_path, "density", 100)
+    with pytest.raises(FetchError) as info:
+        fetch("density", origin=str(files["grille"]))
+    assert info.value.kind == "taille"
+    with pytest.raises(FetchError) as info:
+        fetch("density", origin="/dev/zero")
+    assert info.value.kind == "local" and "pas un fichier ordinaire" in info.value.message
+
+
+def test_archive_too_large_once_decompressed_refused(server, cache, tmp_path, monkeypatch):
+    publish_source(server, "filosofi", tmp_path / "v1")
+    monkeypatch.setattr(fetch_mod, "MAX_UNCOMPRESSED_BYTES", 1000)
+    with pytest.raises(FetchError) as info:
+        fetch("filosofi", origin=server.url("/mirror/"), timeout=5)
+    assert info.value.kind == "taille"
+    assert "une fois décompressé" in info.value.message
+
+
+def test_administrator_mirror_from_environment(server, cache, tmp_path, monkeypatch):
+    publish_source(server, "density", tmp_path / "v1")
+    monkeypatch.setenv("TERRITORIAL_OFFICIAL_FROM", server.url("/mirror/"))
+    result = fetch("density", timeout=5)
+    assert result.status["origin"] == server.url("/mirror/")
+    assert result.parsed.rows == {"commune": 4}
 
 
 # --------------------------------------------------------------------------- failures

@@ -17,7 +17,7 @@ from territorial.fragility import (
     fragility,
     percentile_ranks,
 )
-from territorial.geography import parse_scope
+from territorial.geography import load_geography, parse_scope
 from territorial.indicators import Catalogue, Indicator, load_catalogue
 from territorial.store import IndicatorStore
 
@@ -272,11 +272,15 @@ def test_to_dict_is_json_safe(two):
 
 def test_available_presets_drop_missing_indicators():
     shipped = available_presets(load_catalogue())
-    assert "Pauvreté et emploi" not in shipped
-    assert shipped["Démographie"].missing == ("part_75_ans_plus",)
-    assert "écartés" in shipped["Démographie"].description_fr
+    assert "Pauvreté et emploi (données téléchargées)" not in shipped
+    assert shipped["Dynamique démographique"].missing == ("part_75_ans_plus",)
+    assert "écartés" in shipped["Dynamique démographique"].description_fr
     overview = shipped["Vue d'ensemble"].indicators
-    assert "densite" in overview and "population" not in overview
+    assert {"taux_pauvrete_2021", "revenu_median_2021", "taux_chomage_15_64_2021"} <= set(overview)
+    governance = {"heures_mairie_pour_1000_hab", "age_moyen_maires", "part_maires_70_ans_plus"}
+    assert not governance & set(overview)  # governance is not fragility by default
+    for name in ("Pauvreté et revenus", "Emploi", "Dynamique démographique"):
+        assert shipped[name].indicators and not shipped[name].description_fr.count("écartés") > 1
     official = load_catalogue().with_indicators(
         [
             _indicator("taux_pauvrete", "Taux de pauvreté", "fragile_si_haut", "%"),
@@ -284,17 +288,30 @@ def test_available_presets_drop_missing_indicators():
         ]
     )
     presets = available_presets(official)
-    assert presets["Pauvreté et emploi"].indicators == ("taux_pauvrete", "revenu_median")
-    assert "taux_pauvrete" in presets["Vue d'ensemble"].indicators
+    downloaded = presets["Pauvreté et emploi (données téléchargées)"]
+    assert downloaded.indicators == ("taux_pauvrete", "revenu_median")
     assert set(PRESETS["Isolement et accès aux services"].indicators) == {
         "distance_pole_10000_km",
         "part_pop_communes_moins_2000",
-        "heures_mairie_pour_1000_hab",
         "densite",
     }
     assert find_preset("GOUVERNANCE locale", official).name == "Gouvernance locale"
     with pytest.raises(FragilityError, match="télécharger"):
-        find_preset("Pauvreté et emploi", load_catalogue())
+        find_preset("Pauvreté et emploi (données téléchargées)", load_catalogue())
+
+
+def test_saint_etienne_priorities_come_from_income_poverty_employment_or_demography():
+    store = IndicatorStore(load_geography())
+    result = fragility(store, "commune", "departement:42")
+    themes = {store.catalogue[p["indicator"]].theme for p in result.priorities["42218"]}
+    assert themes and themes <= {"Revenus et pauvreté", "Emploi", "Démographie"}
+
+
+def test_crte_perimeters_are_ranked(cli_json):
+    payload = cli_json("fragility", "--level", "perimetre")
+    assert payload["jeu"] == "Vue d'ensemble"
+    assert len(payload["table"]) == 832 and payload["table"][0]["rang_texte"] == "1er / 832"
+    assert all(row["code"].startswith("crte-") for row in payload["table"])
 
 
 # ---------------------------------------------------------------------------- real store
@@ -349,12 +366,12 @@ def test_communes_of_loire(store, geo):
 
 def test_cli_json(capsys):
     code = cli_fragility(
-        "departement", "metropole", None, "1,2,1", "Gouvernance locale", "france", True
+        "departement", "metropole", None, "1,2,1,1", "Gouvernance locale", "france", True
     )
     assert code == 0
     payload = json.loads(capsys.readouterr().out)
     assert len(payload["table"]) == 96
-    assert payload["poids"]["age_moyen_maires"] == pytest.approx(0.5)
+    assert payload["poids"]["age_moyen_maires"] == pytest.approx(0.4)  # 2 / (1 + 2 + 1 + 1)
 
 
 def test_cli_text_and_errors(capsys):

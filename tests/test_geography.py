@@ -23,10 +23,26 @@ def test_metropolitan_counts(geo):
 
 
 def test_population_adds_up_across_levels(geo):
+    membership = geo.perimeters.membership
     for scope in ("metropole", "france"):
-        total = geo.table("commune", scope)["population"].sum()
-        for level in ("epci", "perimetre", "departement", "region"):
+        communes = geo.table("commune", scope)
+        total = communes["population"].sum()
+        for level in ("epci", "departement", "region"):
             assert geo.table(level, scope)["population"].sum() == total, (level, scope)
+        # perimeters: the communes in no perimeter (counted in the report) are left out
+        outside = communes.loc[~communes["code"].isin(membership.index), "population"].sum()
+        assert geo.table("perimetre", scope)["population"].sum() == total - outside
+
+
+def test_populations_are_the_2021_census(geo):
+    communes = geo.communes.set_index("code")
+    assert int(communes.at["75056", "population"]) == 2133111  # arrondissements summed
+    assert int(communes.at["42218", "population"]) == 172718
+    assert geo.manifest["population"]["millesime"] == "recensement de la population 2021"
+    split = geo.manifest["repairs"]["population"]["population_repartie"]["communes"]
+    assert set(split) == {"15031", "15035", "15047", "15141", "15171"}
+    assert communes.loc[split, "population_estimee"].all()
+    assert int(communes.loc[split, "population"].sum()) == 1653  # 15141's 2021 figure
 
 
 def test_communes_rebuilt_from_delegated_communes(geo):
@@ -258,8 +274,22 @@ def test_cli_info_json(cli_json):
     assert levels["region"]["metropole"]["nombre"] == 13
     assert levels["departement"]["metropole"]["nombre"] == 96
     assert levels["commune"]["metropole"]["nombre"] == 34746
-    populations = {level["metropole"]["population"] for level in levels.values()}
-    assert len(populations) == 1
+    active = payload["perimetres_actifs"]
+    outside = active["communes_sans_perimetre_metropole"]
+    populations = {
+        level: values["metropole"]["population"] for level, values in levels.items()
+    }
+    assert populations["perimetre"] == populations["commune"] - outside["population"]
+    assert len(set(populations.values()) - {populations["perimetre"]}) == 1
+    assert active["perimetres"] == {
+        "france": 854,
+        "metropole": 832,
+        "metropole_un_epci": 663,
+        "metropole_plusieurs_epci": 169,
+    }
+    assert active["millesime"].startswith("décembre 2022")
+    assert active["libelle"].startswith("832 périmètres en France métropolitaine — liste ANCT")
+    assert outside["nombre"] == 1 and outside["epci"] == ["212200166"]  # Île-de-Bréhat
     spanning = payload["epci_multi_departements"]
     assert len(spanning) > 50 and all(e["n_departements"] > 1 for e in spanning)
     assert {"code", "nom", "departement", "departements", "part_population"} <= set(spanning[0])
@@ -292,7 +322,7 @@ def test_cli_find_text_names_each_parent_once():
 
     line = _find_lines(find("ST-ETIENNE", limit=1))[0]
     assert line.startswith("Saint-Étienne (42)") and "42218" in line
-    assert line.count("Saint-Etienne Métropole") == 1  # EPCI and its own perimeter
+    assert line.count("CRTE Saint-Etienne Métropole") == 1  # its CRTE perimeter, once
     assert line.endswith("Loire · Auvergne-Rhône-Alpes")
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from territorial import load_geography
 from territorial.join import default_rule, detect_key, join_table, to_user_indicators
 from territorial.store import IndicatorStore
 from territorial.tables import RawTable, TableError, read_table
@@ -42,6 +43,12 @@ def metro_epcis(geo, n: int, communes=(2, 40)) -> list[str]:
     ]
     return sorted(epcis["code"])[:n]
 
+
+
+@pytest.fixture(scope="module")
+def geo(geo_par_epci):
+    """These tests name perimeters by their EPCI's SIREN: the one-per-EPCI fallback set."""
+    return geo_par_epci
 
 @pytest.fixture
 def store(geo):
@@ -99,9 +106,10 @@ def test_region_codes(geo):
     assert result.report.remapped == [{"ligne": 5, "valeur": "6", "code": "06", "regle": "zero"}]
 
 
-def test_perimeter_ids_of_the_active_set(geo):
-    # the default perimeter set has one perimeter per EPCI, identified by its SIREN
-    sirens = metro_epcis(geo, 2)
+def test_perimeter_ids_of_the_active_set():
+    # the default perimeter set is the CRTE list, identified by the ANCT's id_crte
+    geo = load_geography()
+    sirens = ["crte-84-42-1", "crte-84-01-1"]
     assert set(sirens) <= set(geo.table("perimetre", "france")["code"])
     result = join(csv("perimetre;Nombre", [(sirens[0], 1), (sirens[1], 2)]), geo)
     assert (result.report.level, result.report.key_column) == ("perimetre", "perimetre")

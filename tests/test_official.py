@@ -243,6 +243,12 @@ class Server:
         self.routes[f"/mirror/{path.name}"] = Route(data, **options)
 
 
+
+@pytest.fixture(scope="module")
+def geo(geo_par_epci):
+    """These tests name perimeters by their EPCI's SIREN: the one-per-EPCI fallback set."""
+    return geo_par_epci
+
 @pytest.fixture
 def server():
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)

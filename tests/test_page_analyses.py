@@ -1,5 +1,6 @@
 """AppTest of the Fiche, Fragilités prioritaires and Catalyseurs pages."""
 
+import html
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ def _page(path: str, **params) -> AppTest:
 
 
 def _text(app) -> str:
-    return " ".join(m.value for m in app.markdown)
+    return html.unescape(" ".join(m.value for m in app.markdown))
 
 
 def test_fiche_without_territory_invites_to_search():
@@ -30,10 +31,10 @@ def test_fiche_of_a_commune_shows_identity_indicators_priorities_catalysts():
     app = _page("views/fiche.py", niveau="commune", territoire="42218")
     app.run()
     assert not app.exception
-    assert app.header[0].value == "Saint-Étienne"
+    assert html.unescape(app.header[0].value) == "Saint-Étienne"
     text = _text(app)
     assert "Loire" in text and "Auvergne-Rhône-Alpes" in text
-    assert "Projet de territoire : **Saint-Etienne Métropole** — porté par un seul EPCI." in text
+    assert "Projet de territoire : **CRTE Saint-Etienne Métropole** — porté par un seul EPCI." in text
     assert [s.value for s in app.subheader] == [
         "Fragilités prioritaires", "Indicateurs", "Catalyseurs territoriaux"
     ]

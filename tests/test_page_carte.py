@@ -1,5 +1,6 @@
 """AppTest of the Carte page: renders, level / indicator / search update it, URL round-trip."""
 
+import html
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ def app():
 
 
 def _text(app) -> str:
-    return " ".join(m.value for m in app.markdown)
+    return html.unescape(" ".join(m.value for m in app.markdown))
 
 
 def test_carte_renders_with_legend_and_sources(app):
@@ -50,7 +51,7 @@ def test_search_selects_a_commune_and_shows_its_parents(app):
     app.run()
     app.text_input(key="recherche").input("ST-ETIENNE").run()
     radio = app.radio(key="recherche-choix")
-    assert radio.options[0].startswith("Saint-Étienne (42)")
+    assert html.unescape(radio.options[0]).startswith("Saint-Étienne (42)")
     radio.set_value(("commune", "42218")).run()
     assert not app.exception
     assert app.query_params["territoire"] == "42218"

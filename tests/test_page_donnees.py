@@ -5,6 +5,7 @@ official-data cache, so nothing is written in the repository and nothing is down
 Without an atelier, a session saves in its own private space (:class:`OnlySpace` reads it).
 """
 
+import html
 from pathlib import Path
 
 import pandas as pd
@@ -70,7 +71,8 @@ def _goto(app: AppTest, tab: str | None = None) -> AppTest:
 
 
 def _plain(text: str) -> str:
-    return text.replace("\\", "")
+    """What the reader sees of a Markdown text made inert (character references decoded)."""
+    return html.unescape(text)
 
 
 def _texts(app: AppTest) -> str:
@@ -109,7 +111,7 @@ def test_saved_table_appears_in_the_map_picker(workspace):
         {"Ligne": 4, "Valeur": "99999", "Raison": "code inconnu"}
     ]
     assert remapped["Code retenu"].tolist() == ["75056"]  # Paris 8e arrondissement → Paris
-    rules = {s.label: s.value for s in app.selectbox if s.label.startswith("Agrégation")}
+    rules = {_plain(s.label): s.value for s in app.selectbox if s.label.startswith("Agrégation")}
     assert rules["Agrégation de « Taux de chômage »"] == "moyenne_ponderee"
     assert rules["Agrégation de « Nombre d'associations »"] == "somme"
     save = next(b for b in app.button if b.label == "Enregistrer")
@@ -175,7 +177,7 @@ def test_malformed_file_gives_a_french_error(workspace, name, data, expected):
 
 def test_user_perimeters_are_saved_restored_and_reverted(workspace):
     app = _open("Périmètres")
-    assert "Un périmètre par EPCI" in _texts(app)
+    assert "CRTE — liste ANCT de décembre 2022" in _texts(app)
     app.radio(key="perimetres-type").set_value("utilisateur").run()
     app.text_input(key="perimetres-nom").input("Atelier test").run()
     data = b"code;perimetre\n200000172;Alliance test A\n01001;Alliance test B\n"
@@ -217,11 +219,20 @@ def test_catalyst_list_is_saved_for_the_catalyst_choice(workspace):
     assert "mes_catalyseurs" in picker.options
 
 
-def test_offline_update_shows_a_french_message(workspace, tmp_path):
+def test_visitors_cannot_choose_where_official_data_come_from(workspace):
     app = _open("Données officielles")
     table = app.dataframe[0].value
     assert {"Millésime", "État", "Empreinte (sha256)"} <= set(table.columns)
-    app.text_input(key="origine-officielle").input(str(tmp_path / "absent")).run()
+    assert not app.text_input  # no address or path field for visitors
+    assert "administrateur" not in _texts(app)
+
+
+def test_offline_update_shows_a_french_message(workspace, tmp_path, monkeypatch):
+    # the mirror (here a missing folder) is the administrator's setting, not a page field
+    monkeypatch.setenv("TERRITORIAL_OFFICIAL_FROM", str(tmp_path / "absent"))
+    app = _open("Données officielles")
+    assert not app.text_input
+    assert "choisi par l'administrateur" in _texts(app)
     app.button(key="maj-filosofi").click().run()
     assert not app.exception, app.exception
     assert "introuvable" in _plain(app.error[0].value)
@@ -303,3 +314,49 @@ def test_workspace_reads_its_folder_at_call_time(tmp_path, monkeypatch):
     assert ws.active_perimeters()["slug"] == "atelier"
     ws.delete_perimeters("atelier")
     assert ws.active_perimeters()["slug"] == "par_epci" and ws.perimeter_sets() == []
+
+
+LONG_NAME = "㎯" * 80  # 80 characters, a 480-byte folder name once folded
+
+
+def test_too_long_names_and_storage_failures_give_french_messages(workspace, monkeypatch):
+    app = _open("Catalyseurs")
+    data = b"nom;type;code_commune\nTiers-lieu A;association;42218\n"
+    _upload(app, "liste.csv", data, key="catalyseurs-fichier")
+    name_box = next(t for t in app.text_input if t.label == "Nom de la liste")
+    name_box.input(LONG_NAME).run()
+    assert not app.exception, app.exception
+    assert "trop long" in _texts(app)
+    assert next(b for b in app.button if b.label == "Enregistrer la liste").disabled
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device", "/srv/secret/path")
+
+    monkeypatch.setattr(Workspace, "save_table", full_disk)
+    next(t for t in app.text_input if t.label == "Nom de la liste").input("ma liste").run()
+    next(b for b in app.button if b.label == "Enregistrer la liste").click().run()
+    assert not app.exception, app.exception
+    shown = _texts(app)
+    assert "Impossible de enregistrer la liste" not in shown
+    assert "Impossible d'enregistrer la liste : le disque du serveur est plein." in shown
+    assert "/srv/secret" not in shown and "No space" not in shown
+
+
+def test_too_long_perimeter_set_name_gives_a_french_message(workspace):
+    app = _open("Périmètres")
+    app.radio(key="perimetres-type").set_value("utilisateur").run()
+    app.text_input(key="perimetres-nom").input(LONG_NAME).run()
+    data = b"code;perimetre\n200000172;Alliance test A\n01001;Alliance test B\n"
+    _upload(app, "atelier.csv", data, key="perimetres-fichier")
+    try:
+        next(b for b in app.button if b.label == "Utiliser ces périmètres").click().run()
+        assert not app.exception, app.exception
+        shown = _texts(app)
+        assert "Impossible d'enregistrer et activer ces périmètres" in shown
+        assert "trop long" in shown and "Errno" not in shown
+    finally:
+        from territorial.perimeters import PerimeterSet
+        from ui.state import geography
+
+        geo = geography()
+        geo.set_perimeters(PerimeterSet.one_per_epci(geo.communes))

@@ -1,5 +1,6 @@
 """Régions page (AppTest) and its pure core ``territorial.compare``."""
 
+import html
 import json
 from pathlib import Path
 
@@ -138,7 +139,7 @@ def _open(query: dict | None = None) -> AppTest:
 
 
 def _text(app) -> str:
-    return " ".join(m.value for m in [*app.markdown, *app.caption])
+    return html.unescape(" ".join(m.value for m in [*app.markdown, *app.caption]))
 
 
 def test_renders_the_table_of_13_regions_and_the_reference():
@@ -147,7 +148,7 @@ def test_renders_the_table_of_13_regions_and_the_reference():
     assert app.multiselect(key="indicateurs").value == DEFAULTS
     table = app.table[0].value
     assert len(table) == 14 and table["Région"].iloc[-1] == "France entière"
-    assert table["Densité de population (hab./km²)"].iloc[0] == pytest.approx(1009.42, abs=0.01)
+    assert table["Densité de population (hab./km²)"].iloc[0] == pytest.approx(1021.23, abs=0.01)
     assert table["Rang"].iloc[0] == "1"
     text = _text(app)
     assert "Sources : IGN" in text and "Licence Ouverte 2.0" in text

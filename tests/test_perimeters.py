@@ -550,3 +550,71 @@ def test_grand_paris_rows_carried_by_their_ept_in_the_supra_columns(geo):
     # synth_m is signed by one unit, the MGP itself (its remaining communes): mono
     assert (report.n_mono_epci, report.n_multi_epci) == (4, 0)
     assert {d["par"] for d in report.detached_communes} == {"ept", "commune"}
+
+
+# --------------------------------------------------------------------------- 2022 list rules
+
+
+def _crte_rows(rows: list[tuple[str, str, str]]) -> bytes:
+    """A small file in the ANCT layout: (id_crte, siren_groupement, nature_juridique)."""
+    body = [
+        ["53", "Région fictive", "29", "Département fictif", pid, f"CRTE fictif {pid}", "mono"]
+        + ["0", "0", siren, f"Groupement fictif {siren}", nature, siren, "", nature]
+        for pid, siren, nature in rows
+    ]
+    return _csv(EPCI_HEADER, body, ",")
+
+
+def test_commune_nouvelle_found_by_its_own_siren_not_by_digits(geo):
+    # Milizac-Guipronvel (29076), created in 2017: its SIREN 200062974 holds no INSEE code
+    data = _crte_rows([("c1", "200062974", "COM"), ("c2", "242900074", "CC")])
+    pset, report = load_crte(data, geo, filename="nouvelle.csv")
+    assert pset.membership["29076"] == "c1"  # the commune signing alone wins over its EPCI
+    others = members(geo, "242900074") - {"29076"}
+    assert set(pset.membership[list(others)]) == {"c2"}
+    assert [d["commune"] for d in report.detached_communes] == ["29076"]
+    assert report.unknown_codes == []
+
+
+def test_merged_epci_is_resolved_to_its_2022_communes(geo):
+    # Thionville Fensch Agglomération (2025) = CA Portes de France-Thionville + CA du Val
+    # de Fensch, each signing its own CRTE in 2022
+    data = _crte_rows([("thionville", "245701362", "CA"), ("fensch", "245701222", "CA")])
+    pset, report = load_crte(data, geo, filename="fusion.csv")
+    former = geo.former_epcis.set_index("commune")["siren"]
+    today = members(geo, "992367730")
+    assert today == set(pset.membership.index)  # every commune of the new EPCI, once
+    for commune in today:
+        expected = "thionville" if former[commune] == "245701362" else "fensch"
+        assert pset.membership[commune] == expected
+    assert pset.membership["57672"] == "thionville" and pset.membership["57306"] == "fensch"
+    assert {d["code"] for d in report.former_epcis} == {"245701362", "245701222"}
+    assert report.unknown_codes == [] and report.empty_perimetres == []
+    assert "EPCI de 2022" in " ".join(report.summary_fr())
+
+
+def test_unit_in_two_crte_is_counted_once_and_its_communes_listed(geo):
+    data = _crte_rows([("a", "242900074", "CC"), ("b", "242900074", "CC")])
+    pset, report = load_crte(data, geo, filename="double.csv")
+    assert set(pset.membership) == {"a"}
+    assert {d["commune"] for d in report.communes_in_two} == members(geo, "242900074")
+    assert all(d["perimetre_ecarte"] == "b" for d in report.communes_in_two)
+    assert report.empty_perimetres == [{"code": "b", "nom": "CRTE fictif b", "lignes": [3]}]
+
+
+def test_shipped_crte_list_is_the_default_set(geo):
+    pset, report = geo.default_perimeters, geo.default_report
+    assert pset.kind == "officiel" and pset.source["millesime"].startswith("décembre 2022")
+    assert report.n_perimetres == 854
+    metro = report.scopes["metropole"]
+    assert (metro["n_perimetres"], metro["n_mono_epci"], metro["n_multi_epci"]) == (832, 663, 169)
+    assert len(report.former_epcis) == 4 and report.unknown_codes == []
+    assert len(report.communes_in_two) == 39  # Pays de Gex and Terre Valserhône, in two CRTE
+    assert metro["n_communes"] - metro["n_communes_couvertes"] == 1  # Île-de-Bréhat
+    assert pset.membership.index.is_unique  # never a commune in two perimeters
+
+
+def test_cli_validates_the_shipped_file(cli_json):
+    payload = cli_json("perimeters", "data/raw/anct_crte_groupements_2022_epci-and-crte.csv")
+    assert payload["scopes"]["metropole"]["n_perimetres"] == 832
+    assert len(payload["former_epcis"]) == 4 and len(payload["communes_in_two"]) == 39

@@ -20,7 +20,12 @@ USER_TABLES = [
 
 
 def test_every_kind_of_source_with_vintage_and_licence(geo):
-    table = sources_table(geo, load_catalogue(), OFFICIAL, USER_TABLES)
+    before = geo.perimeters, geo.perimeters_report
+    try:
+        geo.set_perimeters(geo.default_perimeters)  # other tests may have changed it
+        table = sources_table(geo, load_catalogue(), OFFICIAL, USER_TABLES)
+    finally:
+        geo.set_perimeters(*before)
     assert list(table.columns) == COLUMNS
     assert table["Licence"].ne("").all()
     by_category = table.groupby("Catégorie")["Source"].apply(list).to_dict()
@@ -31,7 +36,11 @@ def test_every_kind_of_source_with_vintage_and_licence(geo):
     assert by_category["Mes tableaux"] == ["Associations"]
     assert by_category["Mes catalyseurs"] == ["Atelier (FICTIF)"]
     assert "FICTIF" in by_category["Catalyseurs"][0]
-    assert "Périmètres (jeu actif)" not in by_category  # the one-per-EPCI fallback
+    active = " ".join(by_category["Périmètres (jeu actif)"])  # the shipped CRTE list
+    assert "CRTE — liste ANCT de décembre 2022" in active
+    shipped = " ".join(by_category["Fichiers officiels livrés"])
+    for producer in ("ANCT", "INSEE", "Observatoire des territoires"):
+        assert producer in shipped
     catalogue_sources = {i.source for i in load_catalogue()}
     assert set(by_category["Indicateurs du catalogue"]) == catalogue_sources
 
@@ -48,12 +57,12 @@ def test_a_workshop_perimeter_set_is_listed_as_user_data(geo):
         perimetres=pd.DataFrame([{"code": "alliance", "nom": "Alliance", "n_epci": 1}]),
         source={"fichier": "atelier.csv"},
     )
-    before = geo.perimeters
+    before = geo.perimeters, geo.perimeters_report
     try:
         geo.set_perimeters(pset)
         table = sources_table(geo, load_catalogue())
     finally:
-        geo.set_perimeters(before)
+        geo.set_perimeters(*before)
     row = table[table["Catégorie"] == "Périmètres (jeu actif)"].iloc[0]
     assert (row["Source"], row["Contenu"]) == ("Atelier SYNTHÉTIQUE", "atelier.csv")
     assert row["Licence"] == "fourni par l'utilisateur"

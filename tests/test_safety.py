@@ -9,8 +9,8 @@ from territorial.fiche import fiche_data, render_html
 from territorial.geography import Geography
 from territorial.mapdata import geojson_bytes
 from territorial.perimeters import PerimeterSet
+from territorial.safetext import inert
 from territorial.store import IndicatorStore
-from ui.common import escape
 
 ATTACK = "<img src=x onerror=alert(1)>"
 
@@ -32,9 +32,9 @@ def test_csv_header_is_neutralised_too():
     assert to_csv_bytes(frame).decode("utf-8-sig").startswith("'=cmd")
 
 
-def test_escape_helper():
-    assert escape(ATTACK) == "&lt;img src=x onerror=alert(1)&gt;"
-    assert escape(None) == ""
+def test_inert_helper_on_html():
+    assert "<" not in inert(ATTACK) and ">" not in inert(ATTACK)
+    assert inert(None) == ""
 
 
 def _geography_with_hostile_perimeter() -> Geography:
@@ -50,7 +50,7 @@ def test_user_perimeter_name_is_escaped_in_map_and_fiche(tmp_path, monkeypatch):
     monkeypatch.setattr("territorial.perimeters._CACHE_DIR", tmp_path, raising=False)
     geo = _geography_with_hostile_perimeter()
     payload = json.loads(geojson_bytes(geo, "perimetre", "metropole"))
-    assert payload["features"][0]["properties"]["nom"] == escape(ATTACK)
+    assert payload["features"][0]["properties"]["nom"] == inert(ATTACK)
     data = fiche_data(IndicatorStore(geo), "commune", "42218")
     html = render_html(data)
     assert ATTACK not in html

@@ -15,6 +15,7 @@ from urllib.parse import urlencode, urlparse
 import segno
 import streamlit as st
 
+from territorial.safetext import inert
 from territorial.storage import StorageError
 from ui.state import SPACE_KEY, current_space, database, refresh_perimeters, workspace
 
@@ -36,7 +37,9 @@ def open_space_from_url() -> None:
         if record is None:
             st.query_params.pop("atelier", None)
             st.query_params.pop("cle", None)
-            st.error(f"Aucun atelier n'a le code « {code[:12]} » : vérifiez le code ou le lien.")
+            st.error(
+                inert(f"Aucun atelier n'a le code « {code[:12]} » : vérifiez le code ou le lien.")
+            )
         else:
             editing = database().can_edit(record["code"], token) or (
                 space["kind"] == "atelier" and space["code"] == record["code"] and space["edit"]
@@ -128,10 +131,10 @@ def parcours_bar() -> None:
     link = short_link(space["code"], view["id"])
     text, qr = st.columns([4, 1], vertical_alignment="center")
     with text:
-        st.markdown(f"**Parcours « {_inert(space['nom'])} » — vue {at + 1} / {len(views)}**")
-        st.subheader(_inert(view["titre"]), anchor=False)
+        st.markdown(f"**Parcours « {inert(space['nom'])} » — vue {at + 1} / {len(views)}**")
+        st.subheader(inert(view["titre"]), anchor=False)
         if view["note"]:
-            st.markdown(_inert(view["note"]))
+            st.markdown(inert(view["note"]))
         back, forward, _ = st.columns([1, 1, 3])
         if back.button("« précédente", key="parcours-precedente", disabled=at == 0):
             _step(views[at - 1]["id"])
@@ -174,10 +177,4 @@ def space_caption() -> None:
             st.caption("Espace privé : ce que vous chargez n'est visible que dans cette session.")
         else:
             state = "édition" if space["edit"] else "lecture seule"
-            st.caption(f"Atelier « {_inert(space['nom'])} » ({space['code']}, {state}).")
-
-
-def _inert(text: str) -> str:
-    from ui.donnees.common import md
-
-    return md(text)
+            st.caption(f"Atelier « {inert(space['nom'])} » ({space['code']}, {state}).")

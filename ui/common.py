@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import html
-
 import streamlit as st
 
 from territorial import LEVEL_LABELS
+from territorial.safetext import inert
 from ui.state import geography
 
 
@@ -97,24 +96,19 @@ def page_header(title: str, intro: str) -> None:
             st.rerun()
 
 
-def escape(text: object) -> str:
-    """HTML-escape any text that comes from data or users."""
-    return html.escape("" if text is None else str(text))
-
-
 def sources_footer() -> None:
     """Provenance of what is shown, with vintages and licences."""
     manifest = geography().manifest
     parts = [
-        f"{escape(s['attribution'])} — {escape(s['name'])} {escape(s['version'])}"
-        + (f", {escape(s['usage'])}" if s.get("usage") else "")
-        + f" ({escape(s['licence'])})"
+        f"{inert(s['attribution'])} — {inert(s['name'])} {inert(s['version'])}"
+        + (f", {inert(s['usage'])}" if s.get("usage") else "")
+        + f" ({inert(s['licence'])})"
         for s in manifest["sources"]
     ]
     perimeters = geography().perimeters
     st.markdown(
         f"<div class='dt-source'>Sources : {' · '.join(parts)}. COG {manifest['cog']}, "
-        f"{escape(manifest['population']['definition'])}. Projets de territoire : "
-        f"{escape(perimeters.name)}.</div>",
+        f"{inert(manifest['population']['definition'])}. Projets de territoire : "
+        f"{inert(perimeters.name)}.</div>",
         unsafe_allow_html=True,
     )

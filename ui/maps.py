@@ -14,7 +14,7 @@ import streamlit as st
 from territorial.classify import Classification
 from territorial.formatting import format_number
 from territorial.mapdata import bounds, fit_view, write_geojson
-from ui.common import escape
+from territorial.safetext import inert
 from ui.state import geography
 
 # ColorBrewer palettes, colour-blind safe.
@@ -103,13 +103,13 @@ def choropleth(
     codes = codes.reset_index(drop=True)
     values = values.reset_index(drop=True).round(decimals)
     present = values.notna().to_numpy()
-    unit_text = f" {escape(unit)}" if unit else ""
+    unit_text = f" {inert(unit)}" if unit else ""
     total = format_number(rank_total) if rank_total is not None else ""
     rank_part = ""
     if ranks is not None:
         rank_part = "<br>Rang : %{customdata}" + (f"e / {total}" if rank_total is not None else "")
     template = (
-        "<b>%{properties.nom}</b><br>" + escape(hover_label) + " : %{z:,." + str(decimals) + "f}"
+        "<b>%{properties.nom}</b><br>" + inert(hover_label) + " : %{z:,." + str(decimals) + "f}"
         + unit_text + rank_part + "<extra></extra>"
     )
     fig = go.Figure()
@@ -159,7 +159,7 @@ def choropleth(
                 showscale=False,
                 marker_line_width=0.3,
                 marker_line_color="#ffffff",
-                hovertemplate="<b>%{properties.nom}</b><br>" + escape(missing_label) + "<extra></extra>",
+                hovertemplate="<b>%{properties.nom}</b><br>" + inert(missing_label) + "<extra></extra>",
             )
         )
     if points is not None:
@@ -207,18 +207,18 @@ def legend_html(
     for (low, high), count, colour, name in zip(
         classification.ranges(), classification.counts, colours, names, strict=False
     ):
-        title = f"<b>{escape(name)}</b> " if name else ""
-        span = escape(fmt(high)) if fmt(low) == fmt(high) else f"{escape(fmt(low))} – {escape(fmt(high))}"
+        title = f"<b>{inert(name)}</b> " if name else ""
+        span = inert(fmt(high)) if fmt(low) == fmt(high) else f"{inert(fmt(low))} – {inert(fmt(high))}"
         rows.append(
             f"<tr><td><span class='dt-swatch' style='background:{colour}'></span></td>"
-            f"<td>{title}{span} {escape(unit)}</td>"
+            f"<td>{title}{span} {inert(unit)}</td>"
             f"<td class='dt-n' style='text-align:right'>{format_number(count)}</td></tr>"
         )
     missing = missing or int((classification.classes < 0).sum())
     if missing:
         rows.append(
             f"<tr><td><span class='dt-swatch' style='background:{MISSING_COLOUR}'></span></td>"
-            f"<td>{escape(missing_label)}</td>"
+            f"<td>{inert(missing_label)}</td>"
             f"<td class='dt-n' style='text-align:right'>{format_number(missing)}</td></tr>"
         )
     header = "<tr><td></td><td><b>Classe</b></td><td><b>Territoires</b></td></tr>"

@@ -21,8 +21,9 @@ from territorial.compare import (
 from territorial.export import to_csv_bytes
 from territorial.formatting import format_number, format_rank
 from territorial.indicators import Catalogue, Indicator
+from territorial.safetext import inert
 from territorial.search import fold
-from ui.common import escape, query_value, write_query
+from ui.common import query_value, write_query
 from ui.maps import choropleth, legend_html, palette
 from ui.state import store
 from ui.widgets import formatter
@@ -57,7 +58,7 @@ class RegionView:
 def grid_title(indicator) -> None:
     """Title of a chart or map in a grid; a fixed height keeps the grid aligned."""
     st.markdown(
-        f"<div style='min-height:3.1em; font-weight:600'>{escape(column_name(indicator))}</div>",
+        f"<div style='min-height:3.1em; font-weight:600'>{inert(column_name(indicator))}</div>",
         unsafe_allow_html=True,
     )
 
@@ -68,9 +69,9 @@ def column_name(indicator) -> str:
 
 def source_line(indicator) -> str:
     return (
-        f"**{escape(indicator.label)}** — source : {escape(indicator.source) or 'non précisée'}, "
-        f"millésime {escape(indicator.vintage) or 'non précisé'}, "
-        f"{escape(indicator.licence) or 'licence non précisée'}."
+        f"**{inert(indicator.label)}** — source : {inert(indicator.source) or 'non précisée'}, "
+        f"millésime {inert(indicator.vintage) or 'non précisé'}, "
+        f"{inert(indicator.licence) or 'licence non précisée'}."
     )
 
 
@@ -139,7 +140,7 @@ def bar_chart(
     fmt = formatter(indicator)
     font = 19 if projection else 13
     labels = [
-        f"<b>{escape(name)}</b>" if name in highlighted else escape(name)
+        f"<b>{inert(name)}</b>" if name in highlighted else inert(name)
         for name in ordered_values.index
     ]
     fig = go.Figure(
@@ -157,7 +158,7 @@ def bar_chart(
             textfont={"color": "#111111"},
             cliponaxis=False,
             hovertext=[
-                f"{label} : {fmt(v)} {escape(indicator.unit)}"
+                f"{label} : {fmt(v)} {inert(indicator.unit)}"
                 for label, v in zip(labels, ordered_values, strict=True)
             ],
             hoverinfo="text",
@@ -170,7 +171,7 @@ def bar_chart(
             line_color="#555555",
             line_width=2,
             layer="below",
-            annotation_text=f"{escape(reference_label)} : {fmt(ref)}",
+            annotation_text=f"{inert(reference_label)} : {fmt(ref)}",
             annotation_position="top",
             annotation_font={"size": font - 1, "color": "#222222"},
         )
@@ -190,7 +191,7 @@ def bar_chart(
             "tickfont": {"size": font, "color": "#222222"},
         },
         xaxis={
-            "title": {"text": escape(indicator.unit), "font": {"size": font, "color": "#222222"}},
+            "title": {"text": inert(indicator.unit), "font": {"size": font, "color": "#222222"}},
             "tickfont": {"size": font - 1, "color": "#444444"},
             "gridcolor": "#e5e5e5",
             "zeroline": True,
@@ -251,10 +252,10 @@ def show_table(view: RegionView) -> None:
         )
     st.table(styler.hide(axis="index"))
     st.caption(
-        f"Dernière ligne (bleutée) : {escape(view.reference_label)}"
+        f"Dernière ligne (bleutée) : {inert(view.reference_label)}"
         + (" ; en jaune : les régions choisies." if view.highlighted else ".")
         + (
-            f" Rang : 1 = valeur la plus haute pour « {escape(view.catalogue[sort_by].label)} »."
+            f" Rang : 1 = valeur la plus haute pour « {inert(view.catalogue[sort_by].label)} »."
             if sort_by != "region"
             else ""
         )
@@ -320,7 +321,7 @@ def show_charts(view: RegionView) -> None:
                     f" Somme : pas de comparaison à la France ; les 13 régions font "
                     f"{format_number(share, 1)} % du total {view.reference_label}."
                 )
-            st.caption(escape(text))
+            st.caption(inert(text))
             if not view.projection:
                 st.caption(source_line(indicator))
     st.caption(
@@ -378,7 +379,7 @@ def show_maps(view: RegionView) -> None:
             summary = describe(
                 values.set_axis(view.table["nom"]), indicator, ref, view.reference_label
             )
-            st.caption(escape(summary))
+            st.caption(inert(summary))
             if not view.projection:
                 with st.expander("Tableau de cette carte"):
                     data = pd.DataFrame(
@@ -408,7 +409,7 @@ def show_gaps(view: RegionView) -> None:
     comparable = [i for i in view.indicators if not is_additive(i)]
     if comparable:
         st.markdown(
-            f"**Écart de chaque région à la {escape(view.reference_label)}, en % de sa valeur**"
+            f"**Écart de chaque région à la {inert(view.reference_label)}, en % de sa valeur**"
         )
         matrix = gaps.pivot(index="nom", columns="indicateur", values="ecart_pct").reindex(
             index=view.table["nom"], columns=[i.id for i in comparable]
@@ -444,7 +445,7 @@ def show_gaps(view: RegionView) -> None:
         )
         st.table(styler.hide(axis="index"))
         st.caption(
-            f"Lecture : +10 % = valeur de la région 10 % au-dessus de la {escape(view.reference_label)}. "
+            f"Lecture : +10 % = valeur de la région 10 % au-dessus de la {inert(view.reference_label)}. "
             "Orange : plus fragile que la référence ; bleu : moins fragile, selon le sens de "
             "l'indicateur ; plus la couleur est soutenue, plus l'écart est grand."
             + (
@@ -457,7 +458,7 @@ def show_gaps(view: RegionView) -> None:
     if skipped:
         st.caption(
             "Sans écart (sommes : une région est une partie de la France) : "
-            + ", ".join(escape(i.label) for i in skipped)
+            + ", ".join(inert(i.label) for i in skipped)
             + ". Leur part du total figure dans le détail."
         )
     if not view.projection:
@@ -501,7 +502,7 @@ def show_gaps(view: RegionView) -> None:
         )
         st.table(detail_styler.hide(axis="index"))
         st.caption(
-            escape(
+            inert(
                 describe(
                     rows.set_index("nom")["valeur"],
                     indicator,
@@ -567,8 +568,8 @@ def show_comparison(view: RegionView) -> None:
             ]
         shown = shown.rename(columns={"reference": view.reference_label, "ecart": gap_label})
         st.markdown(
-            "**" + " · ".join(escape(n) for n in region_columns) + f"** et la "
-            f"{escape(view.reference_label)}, indicateur par indicateur"
+            "**" + " · ".join(inert(n) for n in region_columns) + f"** et la "
+            f"{inert(view.reference_label)}, indicateur par indicateur"
         )
         numeric = [*region_columns, view.reference_label, gap_label]
         side_styler = shown.style.set_properties(
@@ -576,7 +577,7 @@ def show_comparison(view: RegionView) -> None:
         ).set_properties(subset=[view.reference_label], **{"background-color": "#e8eef5"})
         st.table(side_styler.hide(axis="index"))
         st.caption(
-            f"Dernière colonne : {escape(gap_label)} (unité de l'indicateur ; points pour "
+            f"Dernière colonne : {inert(gap_label)} (unité de l'indicateur ; points pour "
             "un pourcentage). Les régions suivent l'ordre de votre choix."
         )
         profile_ids = [i.id for i in view.indicators if not is_additive(i)]
@@ -594,9 +595,9 @@ def show_comparison(view: RegionView) -> None:
                 pct = rows["ecart_pct"]
                 cut = cut or bool((pct.abs() > PROFILE_CAP_PCT).any())
                 fig.add_bar(
-                    y=[escape(view.catalogue[i].label) for i in profile_ids],
+                    y=[inert(view.catalogue[i].label) for i in profile_ids],
                     x=pct.clip(-PROFILE_CAP_PCT, PROFILE_CAP_PCT).to_numpy(),
-                    name=escape(view.names[code]),
+                    name=inert(view.names[code]),
                     orientation="h",
                     marker_color=qualitative[number % len(qualitative)],
                     text=[
@@ -607,7 +608,7 @@ def show_comparison(view: RegionView) -> None:
                     textfont={"color": "#111111"},
                     cliponaxis=False,
                     hovertext=[
-                        f"{escape(view.names[code])} — {escape(view.catalogue[i].label)} : "
+                        f"{inert(view.names[code])} — {inert(view.catalogue[i].label)} : "
                         f"{format_gap(v, 1)} %"
                         for i, v in pct.items()
                     ],
@@ -637,7 +638,7 @@ def show_comparison(view: RegionView) -> None:
                 },
                 xaxis={
                     "title": {
-                        "text": f"Écart à la {escape(view.reference_label)} (%)",
+                        "text": f"Écart à la {inert(view.reference_label)} (%)",
                         "font": {"size": font, "color": "#222222"},
                     },
                     "tickfont": {"size": font - 1, "color": "#444444"},
@@ -648,7 +649,7 @@ def show_comparison(view: RegionView) -> None:
                 },
             )
             st.markdown(
-                f"**Profil : écart à la {escape(view.reference_label)} en %, indicateurs choisis**"
+                f"**Profil : écart à la {inert(view.reference_label)} en %, indicateurs choisis**"
             )
             st.plotly_chart(
                 fig,
@@ -671,7 +672,7 @@ def show_comparison(view: RegionView) -> None:
                     f"barres coupées au-delà de ±{PROFILE_CAP_PCT} % (signe ▸), "
                     "la valeur écrite reste exacte"
                 )
-            st.caption(escape(" ; ".join(sentences) + "."))
+            st.caption(inert(" ; ".join(sentences) + "."))
         if not view.projection:
             export = side.drop(columns=["decimales"]).rename(
                 columns={

@@ -7,6 +7,7 @@ import streamlit as st
 from territorial import LEVEL_LABELS
 from territorial.formatting import format_number
 from territorial.indicators import Catalogue, Indicator
+from territorial.safetext import inert
 from ui.common import query_value
 from ui.state import geography
 
@@ -87,5 +88,8 @@ def search_box(key="recherche") -> tuple[str, str] | None:
         st.info("Aucun territoire ne correspond à cette recherche.")
         return None
     options = list(zip(found["level"], found["code"], strict=True))
-    labels = {(r.level, r.code): f"{r.label} — {LEVEL_LABELS[r.level]}" for r in found.itertuples()}
+    # radio options are Markdown: the names (a perimeter's may be a user's) are made inert
+    labels = {
+        (r.level, r.code): inert(f"{r.label} — {LEVEL_LABELS[r.level]}") for r in found.itertuples()
+    }
     return st.radio("Résultats", options, format_func=labels.get, index=None, key=f"{key}-choix")

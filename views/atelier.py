@@ -2,10 +2,10 @@
 
 import streamlit as st
 
+from territorial.safetext import inert
 from territorial.storage import StorageError
 from ui.atelier import leave_atelier, public_base_url, qr_png, short_link
 from ui.common import page_header
-from ui.donnees.common import md
 from ui.state import SPACE_KEY, current_space, database, workspace
 
 page_header(
@@ -19,7 +19,7 @@ created = st.session_state.pop("atelier-cree", None)
 if created:
     code, token = created
     base = public_base_url()
-    st.success(md(f"Atelier « {space['nom']} » créé : code {code}."))
+    st.success(inert(f"Atelier « {space['nom']} » créé : code {code}."))
     st.markdown("**Lien des participants (lecture seule)**")
     st.code(f"{base}/?atelier={code}", language=None)
     st.markdown("**Lien d'édition de l'animateur : gardez-le, il n'est affiché qu'une fois**")
@@ -27,7 +27,7 @@ if created:
 
 if space["kind"] == "atelier":
     state = "vous pouvez le modifier" if space["edit"] else "lecture seule"
-    st.markdown(f"**Atelier en cours : {md(space['nom'])}** — code **{space['code']}** ({state}).")
+    st.markdown(f"**Atelier en cours : {inert(space['nom'])}** — code **{space['code']}** ({state}).")
     if st.button("Quitter l'atelier (revenir à mon espace privé)", key="atelier-quitter"):
         leave_atelier()
         st.rerun()
@@ -44,7 +44,7 @@ with left:
     typed = st.text_input("Code de l'atelier", max_chars=12, key="atelier-code").strip()
     if st.button("Ouvrir", key="atelier-ouvrir", disabled=not typed):
         if database().atelier(typed) is None:
-            st.error(md(f"Aucun atelier n'a le code « {typed} »."))
+            st.error(inert(f"Aucun atelier n'a le code « {typed} »."))
         else:
             st.query_params["atelier"] = typed.upper()
             st.rerun()
@@ -86,9 +86,9 @@ if space["kind"] == "atelier":
         with st.container(border=True):
             text, qr = st.columns([4, 1])
             link = short_link(space["code"], view["id"])
-            text.markdown(f"**{view['numero']}. {md(view['titre'])}**")
+            text.markdown(f"**{view['numero']}. {inert(view['titre'])}**")
             if view["note"]:
-                text.markdown(md(view["note"]))
+                text.markdown(inert(view["note"]))
             text.code(link, language=None)
             qr.image(qr_png(link), width=140)
             if space["edit"]:

@@ -7,7 +7,8 @@ from territorial import LEVEL_LABELS
 from territorial.classify import METHODS, classify
 from territorial.export import to_csv_bytes
 from territorial.formatting import format_rank
-from ui.common import escape, page_header, projection_mode, query_value, sources_footer, write_query
+from territorial.safetext import inert
+from ui.common import page_header, projection_mode, query_value, sources_footer, write_query
 from ui.maps import choropleth, legend_html, palette, selected_code, show_map
 from ui.state import geography, store, values
 from ui.widgets import formatter, indicator_picker, level_picker, scope_picker, search_box
@@ -115,22 +116,22 @@ with map_col:
         selected = clicked
 with side_col:
     title = f"Écart à la France : {indicator.label}" if centred else indicator.label
-    st.markdown(f"**{escape(title)}** — {escape(LEVEL_LABELS[level])}")
+    st.markdown(f"**{inert(title)}** — {inert(LEVEL_LABELS[level])}")
     st.markdown(legend_html(classification, colours, indicator.unit, fmt), unsafe_allow_html=True)
-    st.caption(f"France entière : {fmt(france)}{escape(unit)}")
+    st.caption(f"France entière : {fmt(france)}{inert(unit)}")
     if store().is_estimate(indicator.id, level):
-        st.info("**Estimation** à ce niveau : " + escape(store().estimate_method(indicator.id, level)))
+        st.info("**Estimation** à ce niveau : " + inert(store().estimate_method(indicator.id, level)))
     if selected:
         row = table.set_index("code").loc[selected]
         position = table.index[table["code"] == selected][0]
-        st.subheader(escape(row["nom"]))
-        st.markdown(f"{escape(LEVEL_LABELS[level])} · code {escape(selected)}")
+        st.subheader(inert(row["nom"]))
+        st.markdown(f"{inert(LEVEL_LABELS[level])} · code {inert(selected)}")
         st.metric(
             indicator.label, f"{fmt(raw[position])}{unit}", help=f"Rang : {rank_text[position]}"
         )
         st.markdown(f"Rang : **{rank_text[position]}**")
         for parent_level, (_code, name) in geo.parents(level, selected).items():
-            st.markdown(f"- {escape(LEVEL_LABELS[parent_level])} : **{escape(name)}**")
+            st.markdown(f"- {inert(LEVEL_LABELS[parent_level])} : **{inert(name)}**")
         st.page_link(
             "views/fiche.py",
             label="Ouvrir la fiche du territoire",
@@ -168,7 +169,7 @@ if not projection_mode():
             mime="text/csv",
         )
     st.caption(
-        f"Source : {escape(indicator.source)} — millésime {escape(indicator.vintage)} — "
-        f"{escape(indicator.licence)}. Méthode : {escape(indicator.method)}"
+        f"Source : {inert(indicator.source)} — millésime {inert(indicator.vintage)} — "
+        f"{inert(indicator.licence)}. Méthode : {inert(indicator.method)}"
     )
 sources_footer()

@@ -10,7 +10,8 @@ from territorial.classify import classify
 from territorial.export import to_csv_bytes
 from territorial.formatting import format_number
 from territorial.fragility import FragilityError, available_presets, fragility
-from ui.common import escape, page_header, projection_mode, query_value, sources_footer, write_query
+from territorial.safetext import inert
+from ui.common import page_header, projection_mode, query_value, sources_footer, write_query
 from ui.maps import choropleth, legend_html, palette, show_map
 from ui.state import active_catalysts, catalyst_lists, fictional_banner, geography, store
 from ui.widgets import level_picker, scope_picker
@@ -62,7 +63,7 @@ in_scope = placed[placed["commune"].isin(geo.table("commune", scope)["code"])]
 points = go.Scattermap(
     lon=in_scope["longitude"], lat=in_scope["latitude"], mode="markers",
     marker={"size": 9 if projection_mode() else 7, "color": in_scope["type"].map(KIND_COLOURS)},
-    text=in_scope["nom"].map(escape) + "<br>" + in_scope["type_libelle"].map(escape),
+    text=in_scope["nom"].map(inert) + "<br>" + in_scope["type_libelle"].map(inert),
     hovertemplate="%{text}<extra></extra>", name="Catalyseurs",
 )
 ranks = values.rank(ascending=False, method="min")
@@ -76,12 +77,12 @@ with map_col:
     )
     show_map(fig, key=f"catalyseurs-{level}-{scope}")
 with side_col:
-    st.markdown(f"**{escape(label)}** — {escape(LEVEL_LABELS[level])}")
+    st.markdown(f"**{inert(label)}** — {inert(LEVEL_LABELS[level])}")
     st.markdown(legend_html(classification, colours, unit, lambda v: format_number(v, decimals)), unsafe_allow_html=True)
     kinds = in_scope["type"].value_counts()
     st.markdown(
         "<div class='dt-legend'>" + "<br>".join(
-            f"<span class='dt-swatch' style='background:{KIND_COLOURS[k]}'></span> {escape(KINDS[k])} : {int(kinds.get(k, 0))}"
+            f"<span class='dt-swatch' style='background:{KIND_COLOURS[k]}'></span> {inert(KINDS[k])} : {int(kinds.get(k, 0))}"
             for k in KINDS
         ) + "</div>",
         unsafe_allow_html=True,
@@ -117,7 +118,7 @@ blank = gaps(catalysts, geo, level, scope, fragile)
 verb = "n'a" if len(blank) < 2 else "n'ont"
 noun = "territoire" if len(blank) < 2 else "territoires"
 st.markdown(
-    f"**{len(blank)}** {noun} parmi les {len(fragile)} plus fragiles (« {escape(preset)} ») "
+    f"**{len(blank)}** {noun} parmi les {len(fragile)} plus fragiles (« {inert(preset)} ») "
     f"{verb} aucun catalyseur{' (liste FICTIVE)' if catalysts.fictional else ''}."
 )
 if not blank.empty:

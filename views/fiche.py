@@ -7,7 +7,8 @@ from territorial import LEVEL_LABELS
 from territorial.export import to_csv_bytes
 from territorial.fiche import fiche_data, render_html
 from territorial.formatting import format_number
-from ui.common import escape, page_header, query_value, sources_footer, write_query
+from territorial.safetext import inert
+from ui.common import page_header, query_value, sources_footer, write_query
 from ui.state import active_catalysts, fictional_banner, geography, store, workspace
 from ui.widgets import search_box
 
@@ -70,10 +71,10 @@ data = fiche_data(
 )
 identity = data["identite"]
 
-st.header(escape(identity["nom"]))
+st.header(inert(identity["nom"]))
 st.markdown(
-    f"**{escape(identity['niveau'])}** · code {escape(code)} · "
-    + " · ".join(f"{escape(p['niveau'])} : **{escape(p['nom'])}**" for p in identity["parents"])
+    f"**{inert(identity['niveau'])}** · code {inert(code)} · "
+    + " · ".join(f"{inert(p['niveau'])} : **{inert(p['nom'])}**" for p in identity["parents"])
 )
 cols = st.columns(3 if level != "commune" else 2)
 cols[0].metric("Population municipale", identity["population"])
@@ -83,18 +84,18 @@ if level != "commune":
 if "perimetre" in identity:
     perimeter = identity["perimetre"]
     st.markdown(
-        f"Projet de territoire : **{escape(perimeter['nom'])}** — porté par "
+        f"Projet de territoire : **{inert(perimeter['nom'])}** — porté par "
         + {0: "des communes signataires", 1: "un seul EPCI"}.get(
             perimeter["n_epci"], f"{perimeter['n_epci']} EPCI"
         )
-        + f". Jeu de périmètres : {escape(perimeter['jeu'])}."
+        + f". Jeu de périmètres : {inert(perimeter['jeu'])}."
     )
 
 st.subheader("Fragilités prioritaires")
 st.caption(f"Jeu d'indicateurs « {PRESET} », comparé à {'la région' if level == 'commune' else 'la France métropolitaine'}.")
 if data["priorites"]:
     for number, item in enumerate(data["priorites"], start=1):
-        st.markdown(f"{number}. {escape(item['ecart_texte'])}")
+        st.markdown(f"{number}. {inert(item['ecart_texte'])}")
 else:
     st.markdown("Aucune fragilité au-dessus de la médiane pour ces indicateurs.")
 

@@ -8,7 +8,8 @@ from territorial.classify import classify
 from territorial.export import to_csv_bytes
 from territorial.formatting import format_number
 from territorial.fragility import CLASS_LABELS, FragilityError, available_presets, fragility
-from ui.common import escape, page_header, projection_mode, query_value, sources_footer, write_query
+from territorial.safetext import inert
+from ui.common import page_header, projection_mode, query_value, sources_footer, write_query
 from ui.maps import choropleth, legend_html, palette, selected_code, show_map
 from ui.state import geography, store
 from ui.widgets import level_picker, scope_picker
@@ -55,7 +56,7 @@ if preset == OWN:
     if chosen:
         columns = st.columns(min(len(chosen), 4))
         weights = [
-            columns[n % len(columns)].slider(f"Poids : {catalogue[i].label}", 1, 5, 1, key=f"poids-{i}")
+            columns[n % len(columns)].slider(f"Poids : {inert(catalogue[i].label)}", 1, 5, 1, key=f"poids-{i}")
             for n, i in enumerate(chosen)
         ]
 else:
@@ -92,7 +93,7 @@ with map_col:
     if clicked:
         selected = clicked
 with side_col:
-    st.markdown(f"**Classes de fragilité** — {escape(LEVEL_LABELS[level])}")
+    st.markdown(f"**Classes de fragilité** — {inert(LEVEL_LABELS[level])}")
     present = [c for c in range(1, 6) if (classes == c).any()]
     legend = legend_html(
         classification, colours, "", lambda v: format_number(v, 1), names=[CLASS_LABELS[c] for c in present]
@@ -101,10 +102,10 @@ with side_col:
     st.caption("Classes : quintiles du score (un cinquième des territoires chacune).")
     if selected:
         row = table.loc[selected]
-        st.subheader(escape(row["nom"]))
-        st.markdown(f"Score **{format_number(row['score'], 1)}** / 100 — rang **{escape(row['rang_texte'])}** — {escape(row['classe_libelle'])}")
+        st.subheader(inert(row["nom"]))
+        st.markdown(f"Score **{format_number(row['score'], 1)}** / 100 — rang **{inert(row['rang_texte'])}** — {inert(row['classe_libelle'])}")
         for number, item in enumerate(result.priorities.get(selected, []), start=1):
-            st.markdown(f"{number}. {escape(item['ecart_texte'])}")
+            st.markdown(f"{number}. {inert(item['ecart_texte'])}")
         st.page_link("views/fiche.py", label="Ouvrir la fiche", icon=":material/description:",
                      query_params={"niveau": level, "territoire": selected})
 
@@ -123,9 +124,9 @@ st.download_button("Télécharger le classement (CSV)", to_csv_bytes(table.reset
                    file_name=f"fragilites_{level}.csv", mime="text/csv")
 
 with st.expander("Méthode (en clair)", expanded=projection_mode() is False):
-    st.markdown(escape(result.method_note).replace("\n", "  \n"))
+    st.markdown(inert(result.method_note).replace("\n", "  \n"))
     for note in result.coverage.get("remarques", []):
-        st.caption(escape(note))
+        st.caption(inert(note))
 
 write_query(
     niveau=level, perimetre=scope, jeu=preset, reference=reference,

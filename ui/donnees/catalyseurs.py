@@ -7,14 +7,14 @@ from pathlib import Path
 import streamlit as st
 
 from territorial.formatting import format_number
-from territorial.storage import StorageError
+from territorial.safetext import inert
 from territorial.workspace import slugify
 from ui.donnees.common import (
     UNPLACED,
+    attempt,
     bullets,
     count_text,
     listing,
-    md,
     name_to_save,
     page_link,
     read_only,
@@ -156,16 +156,20 @@ def section_catalysts() -> None:
             "source": filename,
         }
         ws = workspace()
-        try:
-            slug = ws.save_table(
-                name, "commune", catalysts.table, meta, kind="catalyseurs",
-                expected=ws.table_version(slugify(name)),
-            )  # fmt: skip
-        except StorageError as err:
-            st.error(md(err.message))
+        saved, slug = attempt(
+            "enregistrer la liste",
+            ws.save_table,
+            name,
+            "commune",
+            catalysts.table,
+            meta,
+            kind="catalyseurs",
+            expected=ws.table_version(slugify(name)),
+        )
+        if not saved:
             return
         st.success(
-            md(f"Liste « {name} » enregistrée")
+            inert(f"Liste « {name} » enregistrée")
             + " : elle est proposée dans le choix de la liste de catalyseurs.",
             icon=":material/check_circle:",
         )

@@ -1,15 +1,16 @@
 """Shared pieces of the Données page: constants, escaping, messages, listings.
 
-Every user-provided string shown on the page goes through :func:`md` (Markdown and HTML
-neutralised) or into ``st.dataframe``; every problem with a file is shown as a French
+Every user-provided string shown on the page goes through :func:`territorial.safetext.inert` (Markdown and
+HTML neutralised) or into ``st.dataframe``; every problem with a file is shown as a French
 sentence (``TableError.message``, ``FetchError.message``), never as a traceback.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
-import re
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +18,8 @@ import streamlit as st
 
 from territorial.export import to_csv_bytes
 from territorial.formatting import format_number
+from territorial.safetext import inert
+from territorial.storage import StorageError
 from territorial.tables import ACCEPTED_FORMATS, MAX_BYTES, MAX_ROWS, TableError
 from territorial.workspace import slugify
 from ui.state import workspace
@@ -28,17 +31,11 @@ LIMITS = (
     f"{format_number(MAX_ROWS)} de lignes par fichier."
 ).replace("1\u202f000\u202f000 de", "1 million de")
 TYPE_LABELS = {"indicateurs": "Indicateurs", "catalyseurs": "Catalyseurs"}
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^\"'])")
-
-
-def md(text: object) -> str:
-    """Any text (file names, column names, messages quoting them) made inert for Markdown."""
-    return _MD_SPECIAL.sub(r"\\\1", "" if text is None else str(text))
 
 
 def bullets(lines: list[str]) -> None:
     if lines:
-        st.markdown("\n".join(f"- {md(line)}" for line in lines))
+        st.markdown("\n".join(f"- {inert(line)}" for line in lines))
 
 
 def count_text(n: int, singular: str, plural: str) -> str:
@@ -128,13 +125,55 @@ def page_link(page: str, label: str, **kwargs) -> None:
         return
 
 
+_LOG = logging.getLogger(__name__)
+_STORAGE_REASONS = {
+    errno.ENAMETOOLONG: "le nom est trop long pour le stockage, raccourcissez-le",
+    errno.ENOSPC: "le disque du serveur est plein",
+    errno.EDQUOT: "le quota de stockage du serveur est atteint",
+    errno.EACCES: "le dossier de travail du serveur n'est pas accessible en écriture",
+    errno.EPERM: "le dossier de travail du serveur n'est pas accessible en écriture",
+    errno.EROFS: "le dossier de travail du serveur est en lecture seule",
+    errno.ENOENT: "l'élément n'existe plus (supprimé entre-temps ?)",
+}
+NAME_BYTES = 120  # longest stored name (its slug, in bytes): folder names stay portable
+
+
+def failure_reason(err: BaseException) -> str:
+    """Any failure as a short French reason, without server paths nor English text."""
+    if isinstance(err, TableError):
+        return err.message
+    if isinstance(err, StorageError):  # conflict, read-only atelier…: already French
+        return err.message.rstrip(".")
+    if isinstance(err, OSError):
+        return _STORAGE_REASONS.get(err.errno, "erreur d'accès au stockage du serveur")
+    if isinstance(err, ValueError | KeyError | TypeError):
+        return "les données enregistrées sont illisibles ou incomplètes"
+    return "erreur inattendue du serveur (elle est consignée dans son journal)"
+
+
+def attempt(what: str, action, *args, **kwargs) -> tuple[bool, object]:
+    """Run one save, load, rename or delete; a failure is shown as a French sentence.
+
+    Returns ``(True, result)``, or ``(False, None)`` after showing « Impossible de
+    <what> : <reason>. » (the details go to the server log, never to the page).
+    """
+    try:
+        return True, action(*args, **kwargs)
+    except Exception as err:  # any storage failure: a message, never a traceback
+        _LOG.warning("Données: %s failed", what, exc_info=True)
+        verb = f"d'{what}" if what[:1] in "aeéiou" else f"de {what}"
+        st.error(inert(f"Impossible {verb} : {failure_reason(err)}."), icon=":material/error:")
+        return False, None
+
+
 def show_error(err: Exception, filename: str) -> None:
     """Bad input as a French sentence; anything unexpected without a traceback."""
     if isinstance(err, TableError):
-        st.error(md(err.message), icon=":material/error:")
+        st.error(inert(err.message), icon=":material/error:")
     else:
+        _LOG.warning("Données: reading %r failed", filename, exc_info=True)
         st.error(
-            md(f"Le fichier « {filename} » n'a pas pu être traité ({type(err).__name__} : {err}).")
+            inert(f"Le fichier « {filename} » n'a pas pu être traité : {failure_reason(err)}.")
             + " Vérifiez son contenu ou enregistrez-le au format CSV.",
             icon=":material/error:",
         )
@@ -145,6 +184,8 @@ def name_conflict(name: str, kind: str) -> str | None:
     if not name.strip():
         return "Donnez un nom au tableau."
     slug = slugify(name)
+    if len(slug.encode()) > NAME_BYTES:
+        return "Ce nom est trop long une fois écrit en caractères simples : raccourcissez-le."
     for meta in workspace().tables():
         if meta["slug"] == slug and meta.get("type", "indicateurs") != kind:
             other = TYPE_LABELS.get(meta.get("type"), meta.get("type")).lower()
@@ -188,5 +229,5 @@ def name_to_save(label: str, filename: str, key: str, kind: str) -> tuple[str, s
     name = st.text_input(label, value=Path(filename).stem[:80], max_chars=80, key=key).strip()
     problem = name_conflict(name, kind)
     if problem:
-        st.warning(md(problem))
+        st.warning(inert(problem))
     return name, problem

@@ -7,12 +7,13 @@ import time
 import pandas as pd
 import streamlit as st
 
+from territorial.download import admin_origin
 from territorial.fetch import ROW_LABELS
 from territorial.formatting import format_number
+from territorial.safetext import inert
 from ui.donnees.common import (
     date_text,
     flash,
-    md,
     official_module,
     show_flash,
     size_text,
@@ -98,7 +99,8 @@ def _after_fetch(source_id: str) -> str | None:
     return official.register_official(store(), [source_id]).get(source_id)
 
 
-def _run_fetch(source_id: str, spec: dict, origin: str | None) -> None:
+def _run_fetch(source_id: str, spec: dict) -> None:
+    """Update one source from the official addresses (or the administrator's mirror)."""
     from territorial.fetch import FetchError, fetch
 
     label = spec.get("short_label") or spec["label"]
@@ -123,15 +125,15 @@ def _run_fetch(source_id: str, spec: dict, origin: str | None) -> None:
             bar.progress(0.0, text=f"{label} — {state['resource']} : {size_text(done)} reçus")
 
     try:
-        result = fetch(source_id, origin=origin or None, progress=progress, on_resource=on_resource)
+        result = fetch(source_id, progress=progress, on_resource=on_resource)
     except FetchError as err:
         bar.empty()
-        st.error(md(err.message), icon=":material/cloud_off:")
+        st.error(inert(err.message), icon=":material/cloud_off:")
         return
     except Exception as err:
         bar.empty()
         st.error(
-            md(f"Mise à jour de « {label} » impossible ({type(err).__name__} : {err}).")
+            inert(f"Mise à jour de « {label} » impossible ({type(err).__name__} : {err}).")
             + " Les données déjà en cache restent utilisées.",
             icon=":material/error:",
         )
@@ -142,17 +144,17 @@ def _run_fetch(source_id: str, spec: dict, origin: str | None) -> None:
         try:
             loaded = _after_fetch(source_id)
         except Exception as err:
-            st.warning(md(f"Données téléchargées, mais non intégrées aux indicateurs : {err}"))
-    text = md(f"« {label} » mis à jour : {_rows_text(result.parsed.rows)}.")
+            st.warning(inert(f"Données téléchargées, mais non intégrées aux indicateurs : {err}"))
+    text = inert(f"« {label} » mis à jour : {_rows_text(result.parsed.rows)}.")
     if loaded:
-        text += "\n\n" + md(f"Indicateurs : {loaded}")
+        text += "\n\n" + inert(f"Indicateurs : {loaded}")
     if source_id == "crte":
         text += (
             "\n\nPour utiliser ces périmètres, ouvrez l'onglet « Périmètres » et choisissez "
             "« CRTE officiels téléchargés »."
         )
     if result.warnings:
-        text += "\n\n" + "\n".join(f"- {md(w)}" for w in result.warnings)
+        text += "\n\n" + "\n".join(f"- {inert(w)}" for w in result.warnings)
     flash("official", "success", text)
     st.rerun()
 
@@ -169,13 +171,11 @@ def section_official() -> None:
     show_flash("official")
     manifest = load_manifest()
     entries = _status_entries(manifest)
-    origin = st.text_input(
-        "Miroir ou fichier local (facultatif)",
-        key="origine-officielle",
-        placeholder="https://miroir.exemple.fr/donnees/ ou /chemin/vers/le/dossier",
-        help="Pour un poste derrière un proxy : adresse d'un miroir des fichiers, ou dossier / "
-        "fichier téléchargé à la main. Laissez vide pour les adresses officielles.",
-    ).strip()
+    if admin_origin():
+        st.caption(
+            "Les fichiers sont pris sur le miroir (ou le dossier) choisi par l'administrateur "
+            "du serveur, puis contrôlés de la même façon."
+        )
     for source_id, spec in manifest.items():
         entry = entries.get(source_id, {})
         etat = entry.get("etat", "absent")
@@ -190,19 +190,19 @@ def section_official() -> None:
         with st.container(border=True):
             text, button = st.columns([4, 1], vertical_alignment="center")
             text.markdown(
-                f"**{md(spec['label'])}**  \n{md(spec['publisher'])} — millésime "
-                f"{md(spec.get('vintage', ''))} — {md(spec['licence'])}  \n"
-                f":{STATE_BADGES.get(etat, 'orange')}-badge[{md(STATE_LABELS.get(etat, etat))}] "
-                + md(message)
+                f"**{inert(spec['label'])}**  \n{inert(spec['publisher'])} — millésime "
+                f"{inert(spec.get('vintage', ''))} — {inert(spec['licence'])}  \n"
+                f":{STATE_BADGES.get(etat, 'orange')}-badge[{inert(STATE_LABELS.get(etat, etat))}] "
+                + inert(message)
             )
             shown = " · ".join(d for d in details if d)
             if shown:
-                text.caption(md(shown))
+                text.caption(inert(shown))
             if button.button(
                 "Mettre à jour", key=f"maj-{source_id}", icon=":material/sync:", width="stretch"
             ):
                 with text:
-                    _run_fetch(source_id, spec, origin)
+                    _run_fetch(source_id, spec)
     with st.expander("Tableau récapitulatif des sources officielles"):
         st.dataframe(
             _status_frame(entries),

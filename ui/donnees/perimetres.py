@@ -9,14 +9,14 @@ import streamlit as st
 
 from territorial.formatting import format_number
 from territorial.perimeters import REFERENCE_COUNTS, PerimeterSet
-from territorial.storage import StorageError
+from territorial.safetext import inert
 from ui.donnees.common import (
+    attempt,
     bullets,
     content_digest,
     date_text,
     flash,
     listing,
-    md,
     official_module,
     read_only,
     show_error,
@@ -68,7 +68,7 @@ def _source_caption(source: dict) -> None:
             value = str(value)[:12]
         parts.append(f"{label} : {value}")
     if parts:
-        st.caption(" · ".join(md(p) for p in parts))
+        st.caption(" · ".join(inert(p) for p in parts))
 
 
 def _counts(pset: PerimeterSet) -> dict[str, int]:
@@ -202,7 +202,7 @@ def _show_validation(report, digest: str) -> None:
         )
     if report.missing_columns:
         st.caption(
-            md(
+            inert(
                 "Colonnes du modèle officiel absentes (non bloquant) : "
                 + ", ".join(report.missing_columns)
             )
@@ -220,7 +220,7 @@ def section_perimeters() -> None:
     geo = geography()
     pset = geo.perimeters
     st.markdown(
-        f"**Jeu actif : {md(pset.name)}** — {md(PERIMETER_KINDS.get(pset.kind, pset.kind))}"
+        f"**Jeu actif : {inert(pset.name)}** — {inert(PERIMETER_KINDS.get(pset.kind, pset.kind))}"
     )
     _source_caption(pset.source or {})
     counts = _counts(pset)
@@ -278,7 +278,7 @@ def section_perimeters() -> None:
                 except Exception as err:
                     show_error(err, by_slug[chosen]["fichier"])
                 else:
-                    flash("perimeters", "success", md(f"Jeu « {again.name} » activé."))
+                    flash("perimeters", "success", inert(f"Jeu « {again.name} » activé."))
                     st.rerun()
 
     st.markdown("#### Charger un jeu de périmètres")
@@ -334,18 +334,21 @@ def section_perimeters() -> None:
         key=f"perimetres-activer-{digest}",
         icon=":material/check:",
     ):
-        try:
-            with st.spinner("Activation des périmètres…"):
-                activate_perimeters(
-                    new_set, source_bytes=data, filename=filename, report=report.to_dict()
-                )
-        except StorageError as err:
-            st.error(md(err.message))
+        with st.spinner("Activation des périmètres…"):
+            done, _ = attempt(
+                "enregistrer et activer ces périmètres",
+                activate_perimeters,
+                new_set,
+                source_bytes=data,
+                filename=filename,
+                report=report.to_dict(),
+            )
+        if not done:
             return
         flash(
             "perimeters",
             "success",
-            md(f"Périmètres « {new_set.name} » activés") + " : toutes les pages les utilisent, "
+            inert(f"Périmètres « {new_set.name} » activés") + " : toutes les pages les utilisent, "
             "et ils seront rechargés au prochain démarrage.",
         )
         st.rerun()

@@ -6,9 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from territorial.export import to_csv_bytes
-from ui.donnees.common import (
-    md,
-)
+from territorial.safetext import inert
 from ui.state import geography, store, workspace
 
 
@@ -32,7 +30,7 @@ def section_sources() -> None:
     )
     table = sources_table()
     # st.table wraps long texts and renders Markdown: every cell is made inert first
-    st.table(table.map(md), hide_index=True, border="horizontal")
+    st.table(table.map(inert), hide_index=True, border="horizontal")
     st.download_button(
         "Télécharger la liste des sources (CSV)",
         to_csv_bytes(table),

@@ -19,7 +19,7 @@ from territorial.join import (
     join_table,
     to_user_indicators,
 )
-from territorial.storage import StorageError
+from territorial.safetext import inert
 from territorial.tables import TableError, read_table
 from territorial.workspace import slugify
 from ui.donnees.common import (
@@ -27,13 +27,14 @@ from ui.donnees.common import (
     TYPE_LABELS,
     UNMATCHED,
     UNPLACED,
+    attempt,
     bullets,
     count_text,
     date_text,
+    failure_reason,
     flash,
     fr_value,
     listing,
-    md,
     name_to_save,
     page_link,
     read_only,
@@ -99,6 +100,9 @@ def _sheet_names(digest: str, _data: bytes, filename: str) -> list[str]:
 
         from openpyxl import load_workbook
 
+        from territorial.tables import check_xlsx_archive
+
+        check_xlsx_archive(_data, filename)  # limits first: openpyxl reads shared strings
         book = load_workbook(io.BytesIO(_data), read_only=True)
         try:
             return list(book.sheetnames)
@@ -168,17 +172,17 @@ def _read_with_options(data: bytes, filename: str, digest: str):
                 raw, error = _try_read(digest, data, filename, sheet, header_row)
         if skipped and raw is not None and raw.sheet != skipped[0]:
             st.caption(
-                md(
+                inert(
                     "Feuilles sans tableau lisible, passées : "
                     + ", ".join(f"« {name} »" for name in skipped)
                     + "."
                 )
             )
         for note in raw.notes if raw is not None else []:
-            st.caption(md(note))
+            st.caption(inert(note))
     if raw is None:
         raise error
-    st.caption(md(_reading_caption(raw)))
+    st.caption(inert(_reading_caption(raw)))
     return raw, (digest, filename, sheet, header_row)
 
 
@@ -216,7 +220,7 @@ def _choose_key(raw, read_key: tuple):
     else:
         what = "codes" if best.kind == "code" else "noms"
         st.caption(
-            md(
+            inert(
                 f"Détection automatique : colonne « {best.column} », {what} de "
                 f"{LEVEL_LABELS[best.level].lower()} ({format_number(100 * best.share)} % des "
                 "valeurs examinées reconnues)."
@@ -224,7 +228,7 @@ def _choose_key(raw, read_key: tuple):
         )
     if level == "perimetre":
         st.info(
-            md(
+            inert(
                 "Les identifiants de périmètre dépendent du jeu de périmètres actif : "
                 f"« {geo.perimeters.name} » (onglet « Périmètres »)."
             )
@@ -275,7 +279,7 @@ def _show_join_report(report: JoinReport, digest: str) -> None:
     )
     if report.ignored_columns:
         st.caption(
-            md(
+            inert(
                 "Colonnes ignorées (non numériques) : "
                 + ", ".join(f"« {c} »" for c in report.ignored_columns)
             )
@@ -299,9 +303,9 @@ def _column_settings(columns: list[str], suffix: str) -> tuple[dict, dict, dict]
     polarity_keys = list(POLARITY_LABELS)
     for position, column in enumerate(columns):
         row = st.columns(widths, vertical_alignment="center")
-        row[0].markdown(md(column))
+        row[0].markdown(inert(column))
         rules[column] = row[1].selectbox(
-            f"Agrégation de « {column} »",
+            f"Agrégation de « {inert(column)} »",
             rule_keys,
             index=rule_keys.index(default_rule(column)),
             format_func=RULE_LABELS.get,
@@ -311,7 +315,7 @@ def _column_settings(columns: list[str], suffix: str) -> tuple[dict, dict, dict]
         units[column] = (
             row[2]
             .text_input(
-                f"Unité de « {column} »",
+                f"Unité de « {inert(column)} »",
                 key=f"unite-{suffix}-{position}",
                 placeholder="%, €, hab.…",
                 max_chars=20,
@@ -320,7 +324,7 @@ def _column_settings(columns: list[str], suffix: str) -> tuple[dict, dict, dict]
             .strip()
         )
         polarities[column] = row[3].selectbox(
-            f"Polarité de « {column} »",
+            f"Polarité de « {inert(column)} »",
             polarity_keys,
             index=polarity_keys.index("neutre"),
             format_func=POLARITY_LABELS.get,
@@ -407,7 +411,7 @@ def section_upload() -> None:
         "indicateurs",
     )
     if not problem and any(m["slug"] == slugify(name) for m in workspace().tables("indicateurs")):
-        st.info(md(f"Un tableau « {name} » existe déjà : il sera remplacé."))
+        st.info(inert(f"Un tableau « {name} » existe déjà : il sera remplacé."))
     confirmed = True
     if not report.complete:
         st.warning(
@@ -430,11 +434,11 @@ def section_upload() -> None:
             with st.spinner("Enregistrement et calcul des indicateurs à tous les niveaux…"):
                 ids = save_indicator_table(result, name, rules, units, polarities, filename)
         except Exception as err:
-            st.error(md(f"Le tableau n'a pas été enregistré : {err}"))
+            st.error(inert(f"Le tableau n'a pas été enregistré : {failure_reason(err)}."))
             return
         state = "complet" if report.complete else "INCOMPLET"
         st.success(
-            md(
+            inert(
                 f"Tableau « {name} » enregistré ({state}) : {len(ids)} indicateur(s), "
                 "disponibles dans les listes d'indicateurs de toutes les pages "
                 f"(thème « Mes données : {name} »)."
@@ -552,34 +556,35 @@ def section_tables() -> None:
         if not new_name:
             st.error("Donnez un nom non vide.")
         elif new_slug != slug and new_slug in slugs:
-            st.error(md(f"Un tableau « {by_slug[new_slug]['nom']} » existe déjà."))
+            st.error(inert(f"Un tableau « {by_slug[new_slug]['nom']} » existe déjà."))
         elif new_name == meta["nom"]:
             st.info("Le nom est inchangé.")
         else:
-            try:
-                new_slug = ws.rename(slug, new_name)
-            except StorageError as err:
-                st.error(md(err.message))
+            renamed, new_slug = attempt("renommer le tableau", ws.rename, slug, new_name)
+            if not renamed:
                 return
-            flash("tables", "success", md(f"« {meta['nom']} » renommé en « {new_name} »."))
+            flash("tables", "success", inert(f"« {meta['nom']} » renommé en « {new_name} »."))
             st.session_state["donnees-choix-suivant"] = new_slug
             st.rerun()
     if st.session_state.get("donnees-suppression") == slug:
         st.warning(
-            md(f"Supprimer définitivement « {meta['nom']} » ?")
+            inert(f"Supprimer définitivement « {meta['nom']} » ?")
             + " Ses données disparaîtront de toutes les pages.",
             icon=":material/warning:",
         )
         yes, no, _ = st.columns([1, 1, 3])
         if yes.button("Oui, supprimer", type="primary", key="supprimer-oui"):
-            ws.delete(slug)
             st.session_state.pop("donnees-suppression", None)
-            flash("tables", "success", md(f"« {meta['nom']} » supprimé."))
+            if not attempt("supprimer le tableau", ws.delete, slug)[0]:
+                return
+            flash("tables", "success", inert(f"« {meta['nom']} » supprimé."))
             st.rerun()
         if no.button("Annuler", key="supprimer-non"):
             st.session_state.pop("donnees-suppression", None)
             st.rerun()
-    values = ws.load_values(slug)
+    loaded, values = attempt("lire le tableau enregistré", ws.load_values, slug)
+    if not loaded:
+        return
     download.download_button(
         "Télécharger (CSV)",
         to_csv_bytes(values.reset_index()),
