@@ -7,6 +7,7 @@ activated in one atelier changes neither another atelier nor the process geograp
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,7 @@ def _texts(app: AppTest) -> str:
     parts = [m.value for m in app.markdown] + [c.value for c in app.caption]
     for kind in (app.error, app.warning, app.info, app.success):
         parts += [e.value for e in kind]
-    return " ".join(parts).replace("\\", "")
+    return html.unescape(" ".join(parts))
 
 
 def _save_table(app: AppTest) -> None:
@@ -149,7 +150,7 @@ def test_parcours_views_are_saved_and_stepped_through(db):
     assert views[1]["page"] == "fiche" and views[1]["parametres"]["territoire"] == "42218"
     phone = _session(atelier=code, etape=str(views[1]["id"]))
     assert phone.title[0].value == "Fiche territoire"
-    assert "Saint-Étienne" in [s.value.replace("\\", "") for s in phone.subheader]
+    assert "Saint-Étienne" in [html.unescape(s.value) for s in phone.subheader]
     assert phone.query_params["territoire"] == "42218"
     assert "vue 2 / 2" in _texts(phone)
     phone.button(key="parcours-precedente").click().run()

@@ -98,36 +98,43 @@ def _assert_no_live_markup(app: AppTest) -> None:
 
 @pytest.fixture
 def hostile(tmp_path, monkeypatch):
-    """A saved table whose column name is a link, and a perimeter named by attacks."""
+    """An atelier's table whose column name is a link, and a perimeter named by attacks.
+
+    Yields the atelier's code. The hostile perimeter set is made the process-wide default
+    for the test (the sessions' base geography), then the default is put back.
+    """
     from territorial.join import JoinReport
     from territorial.perimeters import PerimeterSet
-    from territorial.workspace import Workspace
-    from ui.state import geography
+    from territorial.storage import Database
+    from ui.state import base_geography
 
-    monkeypatch.setenv("TERRITORIAL_WORKSPACE", str(tmp_path / "ws"))
+    monkeypatch.setenv("TERRITORIAL_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite3'}")
     monkeypatch.setenv("TERRITORIAL_CACHE_DIR", str(tmp_path / "cache"))
     report = JoinReport("hostile.csv", 2, "code", "departement", "code", matched=2)
     values = pd.DataFrame({LINK: [1.0, 2.0]}, index=pd.Index(["42", "69"], name="code"))
-    Workspace(tmp_path / "ws").save_table(
+    db = Database()
+    code, _ = db.create_atelier(ATTACKS[0])
+    db.space(code, editable=True).save_table(
         "<img src=x onerror=alert(1)>",
         "departement",
         values,
         {"rapport": report.to_dict(), "source": "hostile.csv"},
     )
-    geo = geography()
+    geo = base_geography()
+    before = (geo.perimeters, geo.perimeters_report)
     loire = geo.communes.loc[geo.communes["departement"] == "42", "code"]
     membership = pd.Series("hostile", index=loire.to_numpy()).rename("perimetre")
     perimetres = pd.DataFrame(
         {"code": ["hostile"], "nom": [LINK], "n_epci": [1], "portage": [ATTACKS[4]]}
     )
     geo.set_perimeters(PerimeterSet(ATTACKS[1], "utilisateur", membership, perimetres))
-    yield
-    geo.set_perimeters(PerimeterSet.one_per_epci(geo.communes))
+    yield code
+    geo.set_perimeters(*before)
 
 
 def test_carte_and_fiche_show_hostile_names_as_text(hostile):
     app = AppTest.from_file(APP, default_timeout=120)
-    app.query_params.update({"niveau": "perimetre", "territoire": "hostile"})
+    app.query_params.update({"atelier": hostile, "niveau": "perimetre", "territoire": "hostile"})
     app.run()
     _assert_no_live_markup(app)
     assert LINK in html.unescape(" ".join(_shown(app)))  # shown, as plain text

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from territorial.storage import Database
+from territorial.storage import Database, Space
 from territorial.storage.schema import spaces
 from territorial.workspace import Workspace
 
@@ -192,7 +192,8 @@ def test_user_perimeters_are_saved_restored_and_reverted(workspace):
     # another session is not changed; this one keeps its set from page to page
     other = AppTest.from_file(APP, default_timeout=120)
     other.run()
-    assert "Jeu actif : Un périmètre par EPCI" in _texts(_goto(other, "Périmètres"))
+    seen = _texts(_goto(other, "Périmètres"))
+    assert "Jeu actif : CRTE — liste ANCT de décembre 2022" in seen and "Atelier test" not in seen
     app.switch_page("views/carte.py").run()
     assert "Jeu actif : Atelier test" in _texts(_goto(app, "Périmètres"))
     app.button(key="perimetres-repli").click().run()
@@ -332,7 +333,7 @@ def test_too_long_names_and_storage_failures_give_french_messages(workspace, mon
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device", "/srv/secret/path")
 
-    monkeypatch.setattr(Workspace, "save_table", full_disk)
+    monkeypatch.setattr(Space, "save_table", full_disk)
     next(t for t in app.text_input if t.label == "Nom de la liste").input("ma liste").run()
     next(b for b in app.button if b.label == "Enregistrer la liste").click().run()
     assert not app.exception, app.exception
@@ -348,15 +349,9 @@ def test_too_long_perimeter_set_name_gives_a_french_message(workspace):
     app.text_input(key="perimetres-nom").input(LONG_NAME).run()
     data = b"code;perimetre\n200000172;Alliance test A\n01001;Alliance test B\n"
     _upload(app, "atelier.csv", data, key="perimetres-fichier")
-    try:
-        next(b for b in app.button if b.label == "Utiliser ces périmètres").click().run()
-        assert not app.exception, app.exception
-        shown = _texts(app)
-        assert "Impossible d'enregistrer et activer ces périmètres" in shown
-        assert "trop long" in shown and "Errno" not in shown
-    finally:
-        from territorial.perimeters import PerimeterSet
-        from ui.state import geography
-
-        geo = geography()
-        geo.set_perimeters(PerimeterSet.one_per_epci(geo.communes))
+    next(b for b in app.button if b.label == "Utiliser ces périmètres").click().run()
+    assert not app.exception, app.exception
+    shown = _texts(app)
+    assert "Impossible d'enregistrer et activer ces périmètres" in shown
+    assert "trop long" in shown and "Errno" not in shown
+    assert "Jeu actif : CRTE" in shown  # nothing was activated

@@ -54,6 +54,15 @@ def test_tables_round_trip_rename_delete(db):
     assert space.tables() == []
 
 
+def test_too_long_names_are_refused_in_french(db):
+    space = db.space("prive-a", kind="prive", editable=True)
+    with pytest.raises(StorageError, match="trop long"):
+        space.save_table("x" * 121, "region", _frame(1), {})
+    with pytest.raises(StorageError, match="trop long"):
+        space.save_perimeters("y" * 121, b"", "p.csv", "utilisateur")
+    assert space.tables() == [] and space.perimeter_sets() == []
+
+
 def test_replacing_needs_the_version_seen(db):
     space = db.space("prive-a", kind="prive", editable=True)
     space.save_table("T", "region", _frame(1), {})

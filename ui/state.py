@@ -81,8 +81,8 @@ def _geography_with(sha256: str, kind: str, name: str, filename: str, _space: Sp
     if meta["sha256"] != sha256:
         raise ValueError("jeu remplacé entre-temps")
     loader = load_crte if kind == "officiel" else load_user_perimeters
-    pset, _ = loader(data, base_geography(), name, filename=filename)
-    return base_geography().with_perimeters(pset)
+    pset, report = loader(data, base_geography(), name, filename=filename)
+    return base_geography().with_perimeters(pset, report)
 
 
 @st.cache_resource(show_spinner=False)

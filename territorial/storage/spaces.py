@@ -49,6 +49,18 @@ class ReadOnlyError(StorageError):
     """A write in a space opened without its edit link."""
 
 
+MAX_SLUG = 120  # longest stored name, once folded to simple characters
+
+
+def _slug(name: str) -> str:
+    slug = slugify(name)
+    if len(slug) > MAX_SLUG:
+        raise StorageError(
+            "Ce nom est trop long une fois écrit en caractères simples : raccourcissez-le."
+        )
+    return slug
+
+
 def _iso(value) -> str | None:
     return value.isoformat(timespec="seconds") if value is not None else None
 
@@ -199,7 +211,7 @@ class Space:
         ``expected`` is the version being replaced (:meth:`table_version`), ``None`` for a
         new name; any other current version raises :class:`ConflictError`.
         """
-        slug = slugify(name)
+        slug = _slug(name)
         payload = {k: v for k, v in meta.items() if k not in {"slug", "version"}}
         payload.update(nom=name, niveau=level, type=kind)
         payload["enregistre_le"] = payload.get("enregistre_le") or _iso(now())
@@ -234,7 +246,7 @@ class Space:
 
     def rename(self, slug: str, new_name: str) -> str:
         """Rename a table in one transaction; returns the new slug."""
-        new_slug = slugify(new_name)
+        new_slug = _slug(new_name)
         with self.db.write() as conn:
             space_id = self._writable_id(conn)
             row = conn.execute(
@@ -289,7 +301,7 @@ class Space:
         ``content_hash`` is :meth:`PerimeterSet.content_hash` of the set built from it.
         With ``activate``, the set becomes the space's active set in the same transaction.
         """
-        slug = slugify(name)
+        slug = _slug(name)
         fields = {
             "name": name,
             "filename": filename,
