@@ -157,3 +157,14 @@ def test_parcours_views_are_saved_and_stepped_through(db):
     assert not phone.exception, phone.exception
     assert "vue 1 / 2" in _texts(phone) and phone.title[0].value == "Comparer les régions"
     assert not [x for x in phone.button if x.key == "vue-ajouter"]  # participants: read-only
+
+
+def test_oidc_editors_setting_offers_a_login_and_grants_nothing_before_it(db, monkeypatch):
+    code, _ = db.create_atelier("Atelier OIDC")
+    monkeypatch.setenv("TERRITORIAL_EDITORS", "anne@exemple.fr")
+    visitor = _goto(_session(atelier=code), "views/atelier.py")
+    assert [b.label for b in visitor.button if b.key == "atelier-connexion"]
+    assert "lecture seule" in _texts(visitor)  # not logged in: no edit right
+    monkeypatch.delenv("TERRITORIAL_EDITORS")
+    plain = _goto(_session(), "views/atelier.py")
+    assert not [b for b in plain.button if b.key == "atelier-connexion"]

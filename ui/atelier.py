@@ -17,6 +17,7 @@ import streamlit as st
 
 from territorial.safetext import inert
 from territorial.storage import StorageError
+from territorial.storage.database import login_editors, may_edit_by_login
 from ui.state import SPACE_KEY, current_space, database, refresh_perimeters, workspace
 
 PUBLIC_URL_ENV = "TERRITORIAL_PUBLIC_URL"
@@ -41,8 +42,12 @@ def open_space_from_url() -> None:
                 inert(f"Aucun atelier n'a le code « {code[:12]} » : vérifiez le code ou le lien.")
             )
         else:
-            editing = database().can_edit(record["code"], token) or (
-                space["kind"] == "atelier" and space["code"] == record["code"] and space["edit"]
+            editing = (
+                database().can_edit(record["code"], token)
+                or logged_in_editor()
+                or (
+                    space["kind"] == "atelier" and space["code"] == record["code"] and space["edit"]
+                )
             )
             if token and not editing:
                 st.warning(
@@ -59,6 +64,26 @@ def open_space_from_url() -> None:
     if space["kind"] == "atelier" and st.query_params.get("atelier") != space["code"]:
         st.query_params["atelier"] = space["code"]
     refresh_perimeters()
+
+
+def logged_in_editor() -> bool:
+    """A user logged in through Streamlit's OIDC login and listed in ``$TERRITORIAL_EDITORS``."""
+    editors = login_editors()
+    if not editors:
+        return False
+    user = st.user.to_dict()
+    return may_edit_by_login(user.get("email"), bool(user.get("is_logged_in")), editors)
+
+
+def login_buttons() -> None:
+    """Log in / out buttons, when the deployment configures OIDC editors."""
+    if not login_editors():
+        return
+    if st.user.to_dict().get("is_logged_in"):
+        if st.button("Se déconnecter", key="atelier-deconnexion"):
+            st.logout()
+    elif st.button("Se connecter (animateurs)", key="atelier-connexion"):
+        st.login()
 
 
 def leave_atelier() -> None:

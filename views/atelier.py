@@ -4,7 +4,7 @@ import streamlit as st
 
 from territorial.safetext import inert
 from territorial.storage import StorageError
-from ui.atelier import leave_atelier, public_base_url, qr_png, short_link
+from ui.atelier import leave_atelier, login_buttons, public_base_url, qr_png, short_link
 from ui.common import page_header
 from ui.state import SPACE_KEY, current_space, database, workspace
 
@@ -14,6 +14,7 @@ page_header(
     "les participants l'ouvrent par son code, en lecture seule ; l'animateur le modifie avec "
     "son lien d'édition.",
 )
+login_buttons()
 space = current_space()
 created = st.session_state.pop("atelier-cree", None)
 if created:
@@ -27,7 +28,9 @@ if created:
 
 if space["kind"] == "atelier":
     state = "vous pouvez le modifier" if space["edit"] else "lecture seule"
-    st.markdown(f"**Atelier en cours : {inert(space['nom'])}** — code **{space['code']}** ({state}).")
+    st.markdown(
+        f"**Atelier en cours : {inert(space['nom'])}** — code **{space['code']}** ({state})."
+    )
     if st.button("Quitter l'atelier (revenir à mon espace privé)", key="atelier-quitter"):
         leave_atelier()
         st.rerun()

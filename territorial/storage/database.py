@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 DATABASE_ENV = "TERRITORIAL_DATABASE_URL"
+EDITORS_ENV = "TERRITORIAL_EDITORS"  # with Streamlit's OIDC login: who may edit every atelier
 DEFAULT_DATABASE = Path(__file__).resolve().parents[2] / "data" / "territorial.sqlite3"
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud, typed on phones
 CODE_LENGTH = 6
@@ -213,6 +214,27 @@ class Database:
         from territorial.storage.spaces import Space
 
         return Space(self, code, kind=kind, editable=editable)
+
+
+def login_editors(setting: str | None = None) -> frozenset[str]:
+    """E-mail addresses (lower case) of ``$TERRITORIAL_EDITORS``: who may edit when logged in.
+
+    >>> sorted(login_editors("Anne@Exemple.fr, paul@exemple.fr,"))
+    ['anne@exemple.fr', 'paul@exemple.fr']
+    """
+    raw = os.environ.get(EDITORS_ENV, "") if setting is None else setting
+    return frozenset(part.strip().lower() for part in raw.split(",") if part.strip())
+
+
+def may_edit_by_login(email: str | None, logged_in: bool, editors: frozenset[str]) -> bool:
+    """True for a user logged in (OIDC) with a verified address listed in ``editors``.
+
+    >>> may_edit_by_login("anne@exemple.fr", True, frozenset({"anne@exemple.fr"}))
+    True
+    >>> may_edit_by_login("anne@exemple.fr", False, frozenset({"anne@exemple.fr"}))
+    False
+    """
+    return bool(logged_in and email and email.strip().lower() in editors)
 
 
 def normalise_code(code: str) -> str:
