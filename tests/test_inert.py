@@ -122,7 +122,7 @@ def hostile(tmp_path, monkeypatch):
     )
     geo.set_perimeters(PerimeterSet(ATTACKS[1], "utilisateur", membership, perimetres))
     yield
-    geo.set_perimeters(PerimeterSet.one_per_epci(geo.communes))
+    geo.set_perimeters(geo.default_perimeters)
 
 
 def test_carte_and_fiche_show_hostile_names_as_text(hostile):

@@ -170,21 +170,20 @@ def test_user_perimeters_are_saved_restored_and_reverted(workspace):
         assert record["nom"] == "Atelier test" and record["type"] == "utilisateur"
         assert workspace.perimeter_source(record["slug"])[0] == data
     finally:
-        from territorial.perimeters import PerimeterSet
         from ui.state import geography
 
         geo = geography()
-        geo.set_perimeters(PerimeterSet.one_per_epci(geo.communes))
+        geo.set_perimeters(geo.default_perimeters)
     # a fresh start re-applies the saved set, then the fallback button goes back
     app = _open("Périmètres")
     try:
         assert "Jeu actif : Atelier test" in _texts(app)
         app.button(key="perimetres-repli").click().run()
         assert not app.exception, app.exception
-        assert "Jeu actif : Un périmètre par EPCI" in _texts(app)
-        assert workspace.active_perimeters()["slug"] == "par_epci"
+        assert "Jeu actif : CRTE — liste ANCT de décembre 2022" in _texts(app)
+        assert workspace.active_perimeters()["slug"] == "par_epci"  # the default, recorded
     finally:
-        geo.set_perimeters(PerimeterSet.one_per_epci(geo.communes))
+        geo.set_perimeters(geo.default_perimeters)
 
 
 def test_catalyst_list_is_saved_for_the_catalyst_choice(workspace):

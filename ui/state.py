@@ -134,12 +134,12 @@ def activate_perimeters(
 ) -> None:
     """Make ``pset`` the active set for every page and record it in the workspace.
 
-    The fallback (``kind == "par_epci"``) is recorded as such; another set is saved with its
+    The default set (the shipped CRTE list) is recorded as such; another set is saved with its
     source file (``source_bytes``) unless ``slug`` names a set already saved.
     """
     ws = workspace()
     with _PERIMETER_LOCK:
-        if pset.kind == "par_epci":
+        if pset is geography().default_perimeters:
             ws.set_active_perimeters(None, pset.content_hash())
         elif slug is not None:
             ws.set_active_perimeters(slug, pset.content_hash())
@@ -170,11 +170,9 @@ def restore_perimeters() -> None:
     with _PERIMETER_LOCK:
         if record.get("hash") == geo.perimeters_hash:
             return
-        if record.get("slug") == "par_epci":
-            if geo.perimeters.kind != "par_epci":
-                from territorial.perimeters import PerimeterSet
-
-                geo.set_perimeters(PerimeterSet.one_per_epci(geo.communes))
+        if record.get("slug") == "par_epci":  # the default set was chosen again
+            if geo.perimeters is not geo.default_perimeters:
+                geo.set_perimeters(geo.default_perimeters)
             return
         try:
             with st.spinner("Rechargement des périmètres enregistrés…"):
