@@ -69,6 +69,13 @@ def fiche_table(store: IndicatorStore, level: str, code: str) -> pd.DataFrame:
                 "france": reference.get("france"),
                 "decimales": indicator.decimals,
                 "source": f"{indicator.source} — {indicator.vintage} — {indicator.licence}",
+                "id": indicator.id,
+                "categories": indicator.categories,
+                "estimation": [
+                    lvl
+                    for lvl in (level, "departement", "region", "france")
+                    if store.is_estimate(indicator.id, lvl)
+                ],
             }
         )
     return pd.DataFrame(rows)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from territorial import load_geography
+from territorial.geography import Geography
 from territorial.join import default_rule, detect_key, join_table, to_user_indicators
 from territorial.store import IndicatorStore
 from territorial.tables import RawTable, TableError, read_table
@@ -108,7 +108,7 @@ def test_region_codes(geo):
 
 def test_perimeter_ids_of_the_active_set():
     # the default perimeter set is the CRTE list, identified by the ANCT's id_crte
-    geo = load_geography()
+    geo = Geography()  # its own instance: page tests change the shared one's active set
     sirens = ["crte-84-42-1", "crte-84-01-1"]
     assert set(sirens) <= set(geo.table("perimetre", "france")["code"])
     result = join(csv("perimetre;Nombre", [(sirens[0], 1), (sirens[1], 2)]), geo)

@@ -87,3 +87,17 @@ def test_catalyseurs_page_marks_the_fictional_example(level):
     assert densities["Catalyseurs"].sum() == 350
     assert "Zones blanches" in [s.value for s in app.subheader]
     assert "plus fragiles" in _text(app)
+
+
+def test_fiche_of_saint_etienne_shows_filosofi_2021_with_source_and_estimates():
+    app = _page("views/fiche.py", niveau="commune", territoire="42218")
+    app.run()
+    assert not app.exception
+    table = app.dataframe[0].value.set_index("Indicateur")
+    poverty = table.loc["Taux de pauvreté (seuil à 60 %) (%)"]
+    assert poverty["Valeur"] == "28,0"  # published for the commune: no estimate flag
+    assert poverty["France"].endswith("(estimation)")  # a rate above communes is estimated
+    assert poverty["Source, millésime, licence"].startswith("INSEE, Filosofi 2021")
+    median = table.loc["Niveau de vie médian (€/an)"]
+    assert median["Valeur"].replace("\u202f", " ") == "19 010"
+    assert table.loc["Grille communale de densité (7 niveaux)", "Valeur"] == "Grands centres urbains"

@@ -198,8 +198,8 @@ def test_user_perimeters_are_saved_restored_and_reverted(workspace):
     assert "Jeu actif : Atelier test" in _texts(_goto(app, "Périmètres"))
     app.button(key="perimetres-repli").click().run()
     assert not app.exception, app.exception
-    assert "Jeu actif : Un périmètre par EPCI" in _texts(app)
-    assert workspace.active_perimeters()["slug"] == "par_epci"
+    assert "Jeu actif : CRTE — liste ANCT de décembre 2022" in _texts(app)
+    assert workspace.active_perimeters() is None  # back to the default: no choice recorded
 
 
 def test_catalyst_list_is_saved_for_the_catalyst_choice(workspace):

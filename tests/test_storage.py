@@ -109,9 +109,8 @@ def test_perimeter_sets_and_active_choice_are_per_space(db):
     assert a.active_perimeters()["hash"] == "h1" and b.active_perimeters() is None
     source, meta = a.perimeter_source(slug)
     assert source == b"code;nom\n" and meta["fichier"] == "a.csv"
-    b.set_active_perimeters(None)
-    assert b.active_perimeters() == {"slug": "par_epci", "type": "par_epci"}
-    assert a.active_perimeters()["slug"] == slug
+    b.set_active_perimeters(None)  # back to the default set
+    assert b.active_perimeters() is None and a.active_perimeters()["slug"] == slug
     a.delete_perimeters(slug)
     assert a.active_perimeters() is None and a.perimeter_sets() == []
 

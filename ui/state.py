@@ -16,9 +16,10 @@ import streamlit as st
 
 from territorial import load_geography
 from territorial.join import JoinReport, JoinResult, to_user_indicators
+from territorial.safetext import inert
 from territorial.storage import Database, Space, database_url, import_workspace
 from territorial.store import IndicatorStore
-from territorial.workspace import FALLBACK_PERIMETERS, workspace_dir
+from territorial.workspace import workspace_dir
 
 LOG = logging.getLogger("territorial")
 SPACE_KEY = "espace"  # session_state: {"code", "kind", "nom", "edit"}
@@ -85,16 +86,6 @@ def _geography_with(sha256: str, kind: str, name: str, filename: str, _space: Sp
     return base_geography().with_perimeters(pset, report)
 
 
-@st.cache_resource(show_spinner=False)
-def _fallback_geography():
-    from territorial.perimeters import PerimeterSet
-
-    base = base_geography()
-    if base.perimeters.kind == FALLBACK_PERIMETERS:
-        return base
-    return base.with_perimeters(PerimeterSet.one_per_epci(base.communes))
-
-
 def refresh_perimeters() -> None:
     """Read the space's active perimeter set again (once per run, and after a change)."""
     st.session_state[PERIMETERS_KEY] = workspace().active_perimeters()
@@ -107,17 +98,18 @@ def geography():
     record = st.session_state[PERIMETERS_KEY]
     if record is None:
         return base_geography()
-    if record["slug"] == FALLBACK_PERIMETERS:
-        return _fallback_geography()
     try:
         return _geography_with(
             record["sha256"], record["type"], record["nom"], record["fichier"],
             workspace(), record["slug"],
         )  # fmt: skip
-    except Exception as err:  # a broken saved set must not stop the app
+    except Exception:  # a broken saved set must not stop the app
+        LOG.warning("perimeter set %r could not be rebuilt", record.get("slug"), exc_info=True)
         st.warning(
-            f"Les périmètres enregistrés « {record.get('nom', '')} » n'ont pas pu être "
-            f"rechargés ({type(err).__name__}) : le jeu par défaut est utilisé."
+            inert(
+                f"Les périmètres enregistrés « {record.get('nom', '')} » n'ont pas pu être "
+                "rechargés : le jeu par défaut est utilisé."
+            )
         )
         st.session_state[PERIMETERS_KEY] = None
         return base_geography()
@@ -232,12 +224,12 @@ def activate_perimeters(
 ) -> None:
     """Make ``pset`` the active set of this session's space (one transaction).
 
-    The fallback (``kind == "par_epci"``) is recorded as such; another set is saved with its
-    source file (``source_bytes``) unless ``slug`` names a set already saved. Other spaces,
+    The default set (the shipped CRTE list) is recorded as no choice; another set is saved
+    with its source file (``source_bytes``) unless ``slug`` names a set already saved. Other spaces,
     and the process-wide geography, are not changed.
     """
     ws = workspace()
-    if pset.kind == FALLBACK_PERIMETERS:
+    if pset is base_geography().default_perimeters:
         ws.set_active_perimeters(None)
     elif slug is not None:
         ws.set_active_perimeters(slug)

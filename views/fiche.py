@@ -101,21 +101,36 @@ else:
 
 st.subheader("Indicateurs")
 table = data["indicateurs"]
+def _shown(row, column: str) -> str:
+    """A value of the fiche table: a class label for a typology, « (estimation) » if so."""
+    value = row[column]
+    if row["categories"]:
+        text = row["categories"][int(value) - 1] if value == value and value is not None else "–"
+    else:
+        text = format_number(value, row["decimales"])
+    level_key = level if column == "valeur" else column
+    return f"{text} (estimation)" if level_key in row["estimation"] and text != "–" else text
+
+
+rows = table.to_dict("records")
 shown = pd.DataFrame({
     "Thème": table["theme"],
-    "Indicateur": table["indicateur"] + table["unite"].map(lambda u: f" ({u})" if u else ""),
-    "Valeur": [format_number(v, d) for v, d in zip(table["valeur"], table["decimales"], strict=True)],
+    "Indicateur": table["indicateur"] + table["unite"].map(lambda u: f" ({u})" if u and u != "classe" else ""),
+    "Valeur": [_shown(r, "valeur") for r in rows],
     "Rang région": table["rang_region"],
     "Rang France": table["rang_france"],
-    "Département": [format_number(v, d) for v, d in zip(table["departement"], table["decimales"], strict=True)],
-    "Région": [format_number(v, d) for v, d in zip(table["region"], table["decimales"], strict=True)],
-    "France": [format_number(v, d) for v, d in zip(table["france"], table["decimales"], strict=True)],
+    "Département": [_shown(r, "departement") for r in rows],
+    "Région": [_shown(r, "region") for r in rows],
+    "France": [_shown(r, "france") for r in rows],
+    "Source, millésime, licence": table["source"],
 })
 st.dataframe(shown, hide_index=True, width="stretch")
 st.caption(
     "Rang : 1er = valeur la plus haute. Selon l'indicateur, une valeur haute peut signaler une "
     "fragilité (distance à un pôle) ou une ressource (heures d'ouverture des mairies) : voir "
-    "« Fragilités prioritaires » pour la lecture orientée."
+    "« Fragilités prioritaires » pour la lecture orientée. « (estimation) » : valeur non "
+    "publiée à ce niveau (médiane, taux sous secret statistique), estimée à partir des "
+    "communes — méthode et part de la population couverte sur la page Carte."
 )
 
 st.subheader("Catalyseurs territoriaux")

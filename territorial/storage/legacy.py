@@ -73,14 +73,11 @@ def import_workspace(db: Database, directory: Path | str) -> tuple[str, str] | N
                 )
             )
         active = folder.active_perimeters()
-        if active is not None:
-            slug = active.get("slug")
+        if active is not None and active.get("slug") != FALLBACK_PERIMETERS:  # else: default
             conn.execute(
                 update(spaces)
                 .where(spaces.c.id == space_id)
-                .values(
-                    active_perimeters=FALLBACK_PERIMETERS if slug == FALLBACK_PERIMETERS else slug
-                )
+                .values(active_perimeters=active["slug"])
             )
         conn.execute(insert(settings).values(key=key, value=code))
     return code, token

@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from territorial.storage.database import StorageError, now
 from territorial.storage.schema import perimeter_sets, spaces, views
 from territorial.storage.schema import tables as saved_tables
-from territorial.workspace import FALLBACK_PERIMETERS, slugify
+from territorial.workspace import slugify
 
 __all__ = ["ConflictError", "ReadOnlyError", "Space"]
 
@@ -364,14 +364,10 @@ class Space:
         return row.source, {**self._perimeter_meta(row), "rapport": row.report}
 
     def _set_active(self, conn: Connection, space_id: int, slug: str | None) -> None:
-        conn.execute(
-            update(spaces)
-            .where(spaces.c.id == space_id)
-            .values(active_perimeters=slug or FALLBACK_PERIMETERS)
-        )
+        conn.execute(update(spaces).where(spaces.c.id == space_id).values(active_perimeters=slug))
 
     def set_active_perimeters(self, slug: str | None) -> None:
-        """Make a saved set the space's active set; ``None`` records the one-per-EPCI set."""
+        """Make a saved set the space's active set; ``None``: back to the default set."""
         with self.db.write() as conn:
             space_id = self._writable_id(conn)
             if slug is not None:
@@ -385,19 +381,14 @@ class Space:
             self._set_active(conn, space_id, slug)
 
     def active_perimeters(self) -> dict | None:
-        """The space's active perimeter set, or ``None`` when none was chosen.
-
-        ``{"slug": "par_epci", "type": "par_epci"}`` means the one-per-EPCI set was chosen;
-        otherwise the dict is the set's metadata (``nom``, ``fichier``, ``type``, ``hash``,
-        ``sha256``...).
+        """The metadata of the space's active perimeter set (``nom``, ``fichier``, ``type``,
+        ``hash``, ``sha256``...), or ``None`` for the default set (the shipped one).
         """
         with self.db.read() as conn:
             row = self._space_row(conn)
             slug = None if row is None else row.active_perimeters
             if slug is None:
                 return None
-            if slug == FALLBACK_PERIMETERS:
-                return {"slug": FALLBACK_PERIMETERS, "type": FALLBACK_PERIMETERS}
             found = conn.execute(
                 select(*self._PERIMETER_META).where(
                     perimeter_sets.c.space_id == row.id, perimeter_sets.c.slug == slug

@@ -249,11 +249,13 @@ def section_perimeters() -> None:
     )
     if read_only():
         return
-    if pset.kind != "par_epci" and st.button(
-        "Revenir à « Un périmètre par EPCI »", key="perimetres-repli", icon=":material/undo:"
+    if pset is not geo.default_perimeters and st.button(
+        f"Revenir au jeu par défaut : {geo.default_perimeters.name}",
+        key="perimetres-repli",
+        icon=":material/undo:",
     ):
-        activate_perimeters(PerimeterSet.one_per_epci(geo.communes))
-        flash("perimeters", "success", "Repli activé : un périmètre par EPCI.")
+        activate_perimeters(geo.default_perimeters)
+        flash("perimeters", "success", f"Jeu par défaut activé : {geo.default_perimeters.name}.")
         st.rerun()
 
     ws = workspace()
