@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["METHODS", "Classification", "classify"]
+__all__ = ["METHODS", "Classification", "classify", "classify_categories"]
 
 METHODS = {
     "quantiles": "Quantiles (effectifs égaux)",
@@ -73,3 +73,18 @@ def classify(
     classes[present.index] = np.minimum(index, len(edges) - 1)
     counts = [int((classes == i).sum()) for i in range(len(edges))]
     return Classification(method, [float(b) for b in bins], float(present.min()), classes, counts)
+
+
+def classify_categories(values: pd.Series, n: int) -> Classification:
+    """One class per category of a typology: values are positions 1..``n`` (missing: -1).
+
+    >>> result = classify_categories(pd.Series([2.0, 1.0, None, 2.0]), 3)
+    >>> result.classes.tolist(), result.counts
+    ([1, 0, -1, 1], [1, 2, 0])
+    """
+    present = values.dropna().astype(int)
+    classes = pd.Series(-1, index=values.index, dtype=int)
+    classes[present.index] = present.to_numpy() - 1
+    counts = [int((classes == i).sum()) for i in range(n)]
+    bins = [float(i) for i in range(1, n + 1)]
+    return Classification("categories", bins, 1.0, classes, counts)

@@ -14,6 +14,7 @@ True
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 
 import jinja2
@@ -21,9 +22,17 @@ import pandas as pd
 
 from territorial.formatting import format_number, format_rank
 from territorial.geography import LEVEL_LABELS
+from territorial.indicators import INDICATOR_DIR
+from territorial.raw import raw_manifest
 from territorial.store import IndicatorStore
 
-__all__ = ["fiche_data", "fiche_table", "render_html"]
+__all__ = ["cell_text", "date_fr", "fiche_data", "fiche_table", "programmes", "render_html"]
+
+MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)
+_MAX_NAMED = 12  # members named per programme; the others are counted
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -81,6 +90,52 @@ def fiche_table(store: IndicatorStore, level: str, code: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@functools.cache
+def _programme_members() -> pd.DataFrame:
+    return pd.read_parquet(INDICATOR_DIR / "programmes.parquet")
+
+
+def programmes(geo, level: str, code: str) -> list[dict]:
+    """The ANCT programmes present in a territory (ANCT, September 2024; QPV 2024).
+
+    One entry per programme: ``programme`` (French name), ``n`` (members in the territory)
+    and ``membres`` (the first names, then how many more).
+
+    >>> from territorial import load_geography
+    >>> found = {p["programme"]: p["n"] for p in programmes(load_geography(), "commune", "42218")}
+    >>> found["France services"], found["Quartiers prioritaires de la politique de la ville"]
+    (3, 9)
+    """
+    members = _programme_members()
+    inside = members[members["commune"].isin(geo.members(level, code))]
+    out = []
+    for name, group in inside.groupby("programme_nom", sort=True):
+        labels = group["lib"].drop_duplicates().tolist()
+        shown = ", ".join(labels[:_MAX_NAMED])
+        if len(labels) > _MAX_NAMED:
+            shown += f" et {len(labels) - _MAX_NAMED} autres"
+        out.append({"programme": name, "n": int(group["id"].nunique()), "membres": shown})
+    return out
+
+
+def _producers() -> list[dict]:
+    """Producer, dataset, vintage and licence of each shipped official file."""
+    return [
+        {k: entry[k] for k in ("producteur", "jeu_de_donnees", "millesime", "licence")}
+        for entry in raw_manifest().values()
+    ]
+
+
+def date_fr(day: dt.date) -> str:
+    """``1er décembre 2026`` style date.
+
+    >>> date_fr(dt.date(2026, 12, 1)), date_fr(dt.date(2026, 3, 15))
+    ('1er décembre 2026', '15 mars 2026')
+    """
+    first = "1er" if day.day == 1 else str(day.day)
+    return f"{first} {MONTHS[day.month - 1]} {day.year}"
+
+
 def fiche_data(
     store: IndicatorStore,
     level: str,
@@ -95,6 +150,7 @@ def fiche_data(
     values = store.values(level, "france").loc[code]
     identity = {
         "niveau": LEVEL_LABELS[level],
+        "niveau_code": level,
         "code": code,
         "nom": unit["nom"],
         "parents": [
@@ -121,9 +177,22 @@ def fiche_data(
         "indicateurs": table,
         "priorites": priorities or [],
         "catalyseurs": catalysts,
-        "date": dt.date.today().isoformat(),
+        "date": date_fr(dt.date.today()),
         "sources": geo.manifest["sources"],
+        "producteurs": _producers(),
+        "programmes": programmes(geo, level, code),
     }
+
+
+def cell_text(row: dict, column: str, level: str) -> str:
+    """A value of the fiche: class label for a typology, « (estimation) » where estimated."""
+    value = row[column]
+    if row["categories"]:
+        missing = value is None or value != value
+        text = "–" if missing else row["categories"][int(value) - 1]
+    else:
+        text = format_number(value, row["decimales"])
+    return f"{text} (estimation)" if level in row["estimation"] and text != "–" else text
 
 
 def render_html(data: dict) -> str:
@@ -132,10 +201,10 @@ def render_html(data: dict) -> str:
     rows = [
         {
             **row,
-            "valeur_texte": format_number(row["valeur"], row["decimales"]),
-            "departement_texte": format_number(row["departement"], row["decimales"]),
-            "region_texte": format_number(row["region"], row["decimales"]),
-            "france_texte": format_number(row["france"], row["decimales"]),
+            "valeur_texte": cell_text(row, "valeur", data["identite"]["niveau_code"]),
+            "departement_texte": cell_text(row, "departement", "departement"),
+            "region_texte": cell_text(row, "region", "region"),
+            "france_texte": cell_text(row, "france", "france"),
         }
         for row in table.to_dict("records")
     ]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["format_number", "format_rank"]
+__all__ = ["format_number", "format_percent", "format_rank"]
 
 
 def format_number(value: float | None, decimals: int = 0) -> str:
@@ -31,3 +31,14 @@ def format_rank(rank: int | None, total: int) -> str:
         return "–"
     suffix = "er" if rank == 1 else "e"
     return f"{format_number(rank)}{suffix} / {format_number(total)}"
+
+
+def format_percent(share: float | None) -> str:
+    """A share between 0 and 1 written as a whole percentage: ``0.634`` → ``"63 %"``.
+
+    >>> format_percent(0.634), format_percent(None)
+    ('63\u202f%', '–')
+    """
+    if share is None or (isinstance(share, float) and math.isnan(share)):
+        return "–"
+    return f"{format_number(share * 100, 0)}\u202f%"

@@ -189,6 +189,16 @@ def programme_members(programmes: Iterable[str] | None = None) -> pd.DataFrame:
     frame = pd.read_csv(raw_path(PROGRAMMES_FILE), dtype=str, keep_default_na=False)
     if programmes is not None:
         frame = frame[frame["programme"].isin(list(programmes))]
+    # Several members in one commune share a row (sometimes repeated) of "; "-joined ids and
+    # names, in the same order: one row per member, each counted once.
+    ids = frame["id"].str.split("; ")
+    names = frame["lib"].str.split("; ")
+    aligned = ids.str.len() == names.str.len()
+    frame = frame.assign(id=ids, lib=names.where(aligned, ids.map(lambda v: [None] * len(v))))
+    frame = frame.explode(["id", "lib"]).assign(
+        id=lambda f: f["id"].str.strip(), lib=lambda f: f["lib"].str.strip()
+    )
+    frame = frame.drop_duplicates(["programme", "id", "code"])
     return frame.reset_index(drop=True)
 
 

@@ -205,3 +205,13 @@ def test_perimeter_level_and_references(store):
     reference = store.reference("densite", "commune", "42218")
     assert set(reference) == {"commune", "departement", "region", "france"}
     assert reference["france"] == pytest.approx(store.values("france").at["FR", "densite"])
+
+
+def test_programme_rows_holding_several_members_are_split():
+    from territorial.socio_build import programme_members
+
+    members = programme_members(["fabt", "fs"])
+    marseille = members[(members["programme"] == "fabt") & (members["code"] == "13055")]
+    assert len(marseille) == 7 and marseille["id"].is_unique  # one source row, 7 fabriques
+    assert not members["id"].str.contains(";").any()
+    assert members.duplicated(["programme", "id", "code"]).sum() == 0

@@ -1,6 +1,7 @@
 """AppTest of the Fiche, Fragilités prioritaires and Catalyseurs pages."""
 
 import html
+import re
 from pathlib import Path
 
 import pytest
@@ -34,13 +35,20 @@ def test_fiche_of_a_commune_shows_identity_indicators_priorities_catalysts():
     assert html.unescape(app.header[0].value) == "Saint-Étienne"
     text = _text(app)
     assert "Loire" in text and "Auvergne-Rhône-Alpes" in text
-    assert "Projet de territoire : **CRTE Saint-Etienne Métropole** — porté par un seul EPCI." in text
+    assert (
+        "Projet de territoire : **CRTE Saint-Etienne Métropole** — porté par un seul EPCI." in text
+    )
     assert [s.value for s in app.subheader] == [
-        "Fragilités prioritaires", "Indicateurs", "Catalyseurs territoriaux"
+        "Fragilités prioritaires",
+        "Indicateurs",
+        "Programmes de l'ANCT sur ce territoire",
+        "Catalyseurs territoriaux",
     ]
     indicators = app.dataframe[0].value
     assert "Densité de population" in " ".join(indicators["Indicateur"])
-    assert {"Rang région", "Rang France", "Département", "Région", "France"} <= set(indicators.columns)
+    assert {"Rang région", "Rang France", "Département", "Région", "France"} <= set(
+        indicators.columns
+    )
     assert any("FICTIFS" in w.value for w in app.warning)
     labels = [b.label for b in app.get("download_button")]
     assert any("HTML" in label for label in labels) and any("CSV" in label for label in labels)
@@ -100,4 +108,34 @@ def test_fiche_of_saint_etienne_shows_filosofi_2021_with_source_and_estimates():
     assert poverty["Source, millésime, licence"].startswith("INSEE, Filosofi 2021")
     median = table.loc["Niveau de vie médian (€/an)"]
     assert median["Valeur"].replace("\u202f", " ") == "19 010"
-    assert table.loc["Grille communale de densité (7 niveaux)", "Valeur"] == "Grands centres urbains"
+    assert (
+        table.loc["Grille communale de densité (7 niveaux)", "Valeur"] == "Grands centres urbains"
+    )
+
+
+def test_fiche_lists_the_anct_programmes_of_the_territory():
+    app = _page("views/fiche.py", niveau="commune", territoire="42218")
+    app.run()
+    assert not app.exception
+    assert "Programmes de l'ANCT sur ce territoire" in [s.value for s in app.subheader]
+    text = _text(app)
+    assert "**France services** (3)" in text  # three structures, one row of the source
+    assert "Quartiers prioritaires de la politique de la ville** (9)" in text
+
+
+def test_printable_fiche_attributes_producers_and_dates_in_french():
+    from territorial import load_geography
+    from territorial.fiche import fiche_data, render_html
+    from territorial.store import IndicatorStore
+
+    html = render_html(fiche_data(IndicatorStore(load_geography()), "commune", "42218"))
+    for producer in (
+        "Agence nationale de la cohésion des territoires",
+        "Institut national de la statistique",
+        "Observatoire des territoires",
+    ):
+        assert producer in html
+    assert "INSEE, Filosofi 2021 (base communale) — 2021 — Licence Ouverte 2.0" in html
+    assert "<h2>Programmes de l'ANCT sur ce territoire</h2>" in html and "France services" in html
+    assert "(estimation)" in html
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", html.split("Fiche produite le")[1][:40])

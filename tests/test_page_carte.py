@@ -64,3 +64,31 @@ def test_projection_mode_from_url(app):
     app.run()
     assert not app.exception
     assert any(b.label == "Quitter le mode projection" for b in app.button)
+
+
+def _figure(app) -> dict:
+    import json
+
+    return json.loads(app.get("plotly_chart")[0].proto.spec)
+
+
+def test_a_typology_is_drawn_with_its_class_names(app):
+    app.query_params.update(
+        {"niveau": "commune", "perimetre": "departement:42", "indicateur": "typologie_densite"}
+    )
+    app.run()
+    assert not app.exception
+    text = _text(app)
+    assert "Grands centres urbains" in text and "Rural à habitat très dispersé" in text
+    assert "Rang" not in text  # a class has no rank
+    trace = _figure(app)["data"][0]
+    assert "%{customdata}" in trace["hovertemplate"]
+    assert "Grands centres urbains" in set(trace["customdata"])  # Saint-Étienne's class
+
+
+def test_an_estimate_says_how_much_of_the_population_it_covers(app):
+    app.query_params.update({"niveau": "epci", "indicateur": "taux_pauvrete_2021"})
+    app.run()
+    assert not app.exception
+    info = " ".join(i.value for i in app.info)
+    assert "Estimation" in info and "Part de la population couverte" in info

@@ -42,6 +42,14 @@ DIVERGING = {
 MISSING_COLOUR = "#d9d9d9"
 
 
+def category_palette(n: int) -> list[str]:
+    """Distinct colours for ``n`` classes of a typology (CARTO « Safe », colour-blind safe)."""
+    from plotly.colors import qualitative
+
+    colours = qualitative.Safe
+    return [colours[i % len(colours)] for i in range(n)]
+
+
 def palette(k: int, kind: str = "sequentiel") -> list[str]:
     """Colours for ``k`` classes: ``sequentiel`` (fragility), ``bleu``, ``divergent``;
     the suffix ``_inverse`` reverses the order (low values dark)."""
@@ -91,6 +99,7 @@ def choropleth(
     missing_label: str = "Donnée manquante",
     points: go.Scattermap | None = None,
     rank_total: int | None = None,
+    labels: pd.Series | None = None,
 ) -> go.Figure:
     """Choropleth whose GeoJSON is referenced by URL, never embedded in the figure.
 
@@ -112,6 +121,9 @@ def choropleth(
         "<b>%{properties.nom}</b><br>" + inert(hover_label) + " : %{z:,." + str(decimals) + "f}"
         + unit_text + rank_part + "<extra></extra>"
     )
+    if labels is not None:  # a typology: the class name, no rank
+        ranks = None
+        template = "<b>%{properties.nom}</b><br>" + inert(hover_label) + " : %{customdata}<extra></extra>"
     fig = go.Figure()
     if classification.k:
         scale, zmin, zmax = stepped_scale(classification, colours)
@@ -128,6 +140,8 @@ def choropleth(
             marker_line_color="#ffffff",
             hovertemplate=template,
         )
+        if labels is not None:
+            trace.customdata = labels.reset_index(drop=True)[present].map(inert).to_numpy()
         if ranks is not None:
             shown_ranks = ranks.reset_index(drop=True)
             first = (shown_ranks == 1).to_numpy() & present if rank_total is not None else None

@@ -4,12 +4,19 @@ import pandas as pd
 import streamlit as st
 
 from territorial import LEVEL_LABELS
-from territorial.classify import METHODS, classify
+from territorial.classify import METHODS, classify, classify_categories
 from territorial.export import to_csv_bytes
-from territorial.formatting import format_rank
+from territorial.formatting import format_percent, format_rank
 from territorial.safetext import inert
 from ui.common import page_header, projection_mode, query_value, sources_footer, write_query
-from ui.maps import choropleth, legend_html, palette, selected_code, show_map
+from ui.maps import (
+    category_palette,
+    choropleth,
+    legend_html,
+    palette,
+    selected_code,
+    show_map,
+)
 from ui.state import geography, store, values
 from ui.widgets import formatter, indicator_picker, level_picker, scope_picker, search_box
 
@@ -76,17 +83,25 @@ if selected and selected not in set(table["code"]):
 frame = values(level, scope)
 raw = frame[indicator.id].reindex(table["code"]).astype(float).reset_index(drop=True)
 france = values("france", "france").at["FR", indicator.id]
+categorical = indicator.is_categorical
+centred = centred and not categorical  # a gap to France has no meaning for a class
 shown = raw - france if centred else raw
 fmt = formatter(indicator)
+labels = raw.map(indicator.category_label) if categorical else None
 
-try:
-    breaks = [float(b.replace(",", ".")) for b in breaks_text.split(";") if b.strip()]
-    classification = classify(shown, method, k=k, breaks=breaks or None)
-except ValueError:
-    st.warning(
-        "Seuils invalides : indiquez des nombres séparés par des points-virgules (ex. 10;20;50)."
-    )
-    classification = classify(shown, "quantiles", k=k)
+if categorical:
+    classification = classify_categories(raw, len(indicator.categories))
+    breaks_text = ""
+    method = "quantiles"
+else:
+    try:
+        breaks = [float(b.replace(",", ".")) for b in breaks_text.split(";") if b.strip()]
+        classification = classify(shown, method, k=k, breaks=breaks or None)
+    except ValueError:
+        st.warning(
+            "Seuils invalides : indiquez des nombres séparés par des points-virgules (ex. 10;20;50)."
+        )
+        classification = classify(shown, "quantiles", k=k)
 kind = (
     "divergent"
     if centred
@@ -94,7 +109,7 @@ kind = (
         indicator.polarity, "bleu"
     )
 )
-colours = palette(classification.k, kind)
+colours = category_palette(classification.k) if categorical else palette(classification.k, kind)
 
 rank = raw.rank(ascending=False, method="min")
 n_ranked = int(raw.notna().sum())
@@ -108,7 +123,7 @@ with map_col:
     fig = choropleth(
         level, scope, table["code"], shown, classification, colours, hover_label, indicator.unit,
         indicator.decimals, ranks=rank, rank_total=n_ranked, selected=selected or None,
-        height=height,
+        height=height, labels=labels,
     )
     event = show_map(fig, key=f"carte-{level}-{scope}")
     clicked = selected_code(event)
@@ -117,19 +132,43 @@ with map_col:
 with side_col:
     title = f"Écart à la France : {indicator.label}" if centred else indicator.label
     st.markdown(f"**{inert(title)}** — {inert(LEVEL_LABELS[level])}")
-    st.markdown(legend_html(classification, colours, indicator.unit, fmt), unsafe_allow_html=True)
-    st.caption(f"France entière : {fmt(france)}{inert(unit)}")
+    if categorical:
+        legend = legend_html(
+            classification, colours, "", lambda _value: "", names=list(indicator.categories)
+        )
+        st.markdown(legend, unsafe_allow_html=True)
+        if level != "commune":
+            st.caption(
+                "Au-dessus de la commune : la classe qui rassemble le plus d'habitants "
+                "(recensement 2021) ; la part de chaque classe est sur la fiche du territoire."
+            )
+    else:
+        st.markdown(legend_html(classification, colours, indicator.unit, fmt), unsafe_allow_html=True)
+        st.caption(f"France entière : {fmt(france)}{inert(unit)}")
     if store().is_estimate(indicator.id, level):
-        st.info("**Estimation** à ce niveau : " + inert(store().estimate_method(indicator.id, level)))
+        covered = store().population_coverage(level, indicator).reindex(table["code"])
+        st.info(
+            "**Estimation** à ce niveau : "
+            + inert(store().estimate_method(indicator.id, level))
+            + f" Part de la population couverte : {format_percent(covered.median())} pour le "
+            "territoire médian de la carte (de "
+            + f"{format_percent(covered.min())} à {format_percent(covered.max())})."
+        )
     if selected:
         row = table.set_index("code").loc[selected]
         position = table.index[table["code"] == selected][0]
         st.subheader(inert(row["nom"]))
         st.markdown(f"{inert(LEVEL_LABELS[level])} · code {inert(selected)}")
-        st.metric(
-            indicator.label, f"{fmt(raw[position])}{unit}", help=f"Rang : {rank_text[position]}"
-        )
-        st.markdown(f"Rang : **{rank_text[position]}**")
+        if categorical:
+            st.metric(indicator.label, labels[position] or "–")
+        else:
+            st.metric(
+                indicator.label, f"{fmt(raw[position])}{unit}", help=f"Rang : {rank_text[position]}"
+            )
+            st.markdown(f"Rang : **{rank_text[position]}**")
+        if store().is_estimate(indicator.id, level):
+            share = store().population_coverage(level, indicator).get(selected)
+            st.caption(f"Estimation ; part de la population couverte : {format_percent(share)}.")
         for parent_level, (_code, name) in geo.parents(level, selected).items():
             st.markdown(f"- {inert(LEVEL_LABELS[parent_level])} : **{inert(name)}**")
         st.page_link(
@@ -153,14 +192,19 @@ if not projection_mode():
     # A toggle, not an expander: the table is only built and sent when asked for, so an
     # indicator switch sends the map's values alone.
     if st.toggle("Afficher le tableau des données de la carte (équivalent accessible)", key="tableau"):
-        data = pd.DataFrame(
-            {
-                "Code": table["code"],
-                "Nom": table["nom"],
-                f"{indicator.label} ({indicator.unit})": raw.round(indicator.decimals),
-                "Rang": rank.astype("Int64"),
-            }
-        ).sort_values("Rang")
+        if categorical:
+            data = pd.DataFrame(
+                {"Code": table["code"], "Nom": table["nom"], indicator.label: labels}
+            )
+        else:
+            data = pd.DataFrame(
+                {
+                    "Code": table["code"],
+                    "Nom": table["nom"],
+                    f"{indicator.label} ({indicator.unit})": raw.round(indicator.decimals),
+                    "Rang": rank.astype("Int64"),
+                }
+            ).sort_values("Rang")
         st.dataframe(data, hide_index=True, width="stretch")
         st.download_button(
             "Télécharger ce tableau (CSV)",

@@ -5,7 +5,7 @@ import streamlit as st
 
 from territorial import LEVEL_LABELS
 from territorial.export import to_csv_bytes
-from territorial.fiche import fiche_data, render_html
+from territorial.fiche import cell_text, fiche_data, render_html
 from territorial.formatting import format_number
 from territorial.safetext import inert
 from ui.common import page_header, query_value, sources_footer, write_query
@@ -101,27 +101,16 @@ else:
 
 st.subheader("Indicateurs")
 table = data["indicateurs"]
-def _shown(row, column: str) -> str:
-    """A value of the fiche table: a class label for a typology, « (estimation) » if so."""
-    value = row[column]
-    if row["categories"]:
-        text = row["categories"][int(value) - 1] if value == value and value is not None else "–"
-    else:
-        text = format_number(value, row["decimales"])
-    level_key = level if column == "valeur" else column
-    return f"{text} (estimation)" if level_key in row["estimation"] and text != "–" else text
-
-
 rows = table.to_dict("records")
 shown = pd.DataFrame({
     "Thème": table["theme"],
     "Indicateur": table["indicateur"] + table["unite"].map(lambda u: f" ({u})" if u and u != "classe" else ""),
-    "Valeur": [_shown(r, "valeur") for r in rows],
+    "Valeur": [cell_text(r, "valeur", level) for r in rows],
     "Rang région": table["rang_region"],
     "Rang France": table["rang_france"],
-    "Département": [_shown(r, "departement") for r in rows],
-    "Région": [_shown(r, "region") for r in rows],
-    "France": [_shown(r, "france") for r in rows],
+    "Département": [cell_text(r, "departement", "departement") for r in rows],
+    "Région": [cell_text(r, "region", "region") for r in rows],
+    "France": [cell_text(r, "france", "france") for r in rows],
     "Source, millésime, licence": table["source"],
 })
 st.dataframe(shown, hide_index=True, width="stretch")
@@ -132,6 +121,18 @@ st.caption(
     "publiée à ce niveau (médiane, taux sous secret statistique), estimée à partir des "
     "communes — méthode et part de la population couverte sur la page Carte."
 )
+
+st.subheader("Programmes de l'ANCT sur ce territoire")
+if data["programmes"]:
+    for item in data["programmes"]:
+        st.markdown(f"- **{inert(item['programme'])}** ({item['n']}) : {inert(item['membres'])}")
+else:
+    st.markdown("Aucun des programmes suivis (Petites villes de demain, Action cœur de ville, "
+                "Villages d'avenir, France services, Territoires d'industrie, Fabriques de "
+                "territoire, Manufactures de proximité, QPV) sur ce territoire.")
+st.caption("Sources : ANCT, membres des programmes (septembre 2024) ; ANCT, quartiers prioritaires "
+           "de la politique de la ville 2024. Territoires d'industrie : part de la population dans "
+           "le tableau des indicateurs.")
 
 st.subheader("Catalyseurs territoriaux")
 fictional_banner(catalysts)
@@ -146,7 +147,11 @@ exports[0].download_button(
     file_name=f"{slug}.html", mime="text/html",
 )
 exports[1].download_button(
-    "Télécharger les données (CSV)", to_csv_bytes(table.drop(columns="decimales")),
+    "Télécharger les données (CSV)", to_csv_bytes(
+        table.drop(columns=["decimales", "categories"]).assign(
+            estimation=table["estimation"].map(", ".join)
+        )
+    ),
     file_name=f"{slug}.csv", mime="text/csv",
 )
 sources_footer()
