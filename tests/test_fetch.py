@@ -395,6 +395,19 @@ def test_crte_raw_rows(server, cache, tmp_path):
     assert parsed.rows == {"perimetre_rows": 3, "groupements_rows": 2}
 
 
+def test_crte_file_as_the_anct_publishes_it_is_enough(cache):
+    """The real ANCT table alone (no « groupements » table) is accepted and becomes a set."""
+    from territorial import load_geography
+    from territorial.official import load_official_crte
+
+    result = fetch("crte", origin="data/raw/anct_crte_groupements_2022_epci-and-crte.csv")
+    assert result.ok, result
+    assert set(result.parsed.tables) == {"perimetre_rows"}
+    pset, report = load_official_crte(load_geography())
+    assert report.scopes["metropole"]["n_perimetres"] == 832 and report.unknown_codes == []
+    assert "date_signature" not in pset.perimetres.columns
+
+
 # --------------------------------------------------------------------------- origins
 
 
