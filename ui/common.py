@@ -5,6 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from territorial import LEVEL_LABELS
+from territorial.crte import active_set_label
+from territorial.raw import raw_manifest
 from territorial.safetext import inert
 from ui.state import geography
 
@@ -105,10 +107,14 @@ def sources_footer() -> None:
         + f" ({inert(s['licence'])})"
         for s in manifest["sources"]
     ]
-    perimeters = geography().perimeters
+    geo = geography()
+    producers = sorted({entry["producteur"] for entry in raw_manifest().values()})
+    population = manifest["population"]
     st.markdown(
-        f"<div class='dt-source'>Sources : {' · '.join(parts)}. COG {manifest['cog']}, "
-        f"{inert(manifest['population']['definition'])}. Projets de territoire : "
-        f"{inert(perimeters.name)}.</div>",
+        f"<div class='dt-source'>Sources : {' · '.join(parts)} · Données officielles : "
+        f"{inert(' ; '.join(producers))} (millésimes et licences : page Données, onglet "
+        f"Sources). COG {manifest['cog']}, {inert(population['definition'])} "
+        f"({inert(population['millesime'])}). Projets de territoire : "
+        f"{inert(active_set_label(geo.perimeters, geo.perimeters_report))}.</div>",
         unsafe_allow_html=True,
     )
