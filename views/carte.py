@@ -42,27 +42,32 @@ with controls[2]:
     indicator = indicator_picker(catalogue)
 
 with st.expander("Classes, couleurs et recherche", expanded=not projection_mode()):
-    options = st.columns([1.2, 0.8, 1, 2])
     method_keys = list(METHODS)
-    method = options[0].selectbox(
-        "Classes",
-        method_keys,
-        index=method_keys.index(query_value("classes", "quantiles", method_keys)),
-        format_func=METHODS.get,
-    )
-    k = options[1].slider(
-        "Nombre de classes", 3, 7, int(query_value("k", "5", [str(i) for i in range(3, 8)]))
-    )
-    centred = options[2].toggle(
-        "Écart à la France",
-        value=query_value("ecart", "non", ["oui", "non"]) == "oui",
-        help="Montre l'écart à la valeur France entière, avec une palette divergente centrée sur zéro.",
-    )
-    breaks_text = ""
-    if method == "manuel":
-        breaks_text = options[3].text_input(
-            "Seuils (séparés par des points-virgules)", query_value("seuils", "")
+    method = query_value("classes", "quantiles", method_keys)
+    k = int(query_value("k", "5", [str(i) for i in range(3, 8)]))
+    centred, breaks_text = False, ""
+    if indicator.is_categorical:
+        st.caption("Typologie : une couleur par classe (pas de seuils ni d'écart à la France).")
+    else:
+        options = st.columns([1.2, 0.8, 1, 2])
+        method = options[0].selectbox(
+            "Classes",
+            method_keys,
+            index=method_keys.index(method),
+            format_func=METHODS.get,
         )
+        k = options[1].slider(
+            "Nombre de classes", 3, 7, k
+        )
+        centred = options[2].toggle(
+            "Écart à la France",
+            value=query_value("ecart", "non", ["oui", "non"]) == "oui",
+            help="Montre l'écart à la valeur France entière, avec une palette divergente centrée sur zéro.",
+        )
+        if method == "manuel":
+            breaks_text = options[3].text_input(
+                "Seuils (séparés par des points-virgules)", query_value("seuils", "")
+            )
     picked = search_box()
 
 selected = query_value("territoire", "")
@@ -84,15 +89,12 @@ frame = values(level, scope)
 raw = frame[indicator.id].reindex(table["code"]).astype(float).reset_index(drop=True)
 france = values("france", "france").at["FR", indicator.id]
 categorical = indicator.is_categorical
-centred = centred and not categorical  # a gap to France has no meaning for a class
 shown = raw - france if centred else raw
 fmt = formatter(indicator)
 labels = raw.map(indicator.category_label) if categorical else None
 
 if categorical:
     classification = classify_categories(raw, len(indicator.categories))
-    breaks_text = ""
-    method = "quantiles"
 else:
     try:
         breaks = [float(b.replace(",", ".")) for b in breaks_text.split(";") if b.strip()]
@@ -148,8 +150,8 @@ with side_col:
     if store().is_estimate(indicator.id, level):
         covered = store().population_coverage(level, indicator).reindex(table["code"])
         st.info(
-            "**Estimation** à ce niveau : "
-            + inert(store().estimate_method(indicator.id, level))
+            "**Estimation** à ce niveau. "
+            + inert(store().estimate_method(indicator.id, level).removeprefix("Estimation : "))
             + f" Part de la population couverte : {format_percent(covered.median())} pour le "
             "territoire médian de la carte (de "
             + f"{format_percent(covered.min())} à {format_percent(covered.max())})."
