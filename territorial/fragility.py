@@ -514,6 +514,7 @@ class _Context:
     region_labels: np.ndarray  # name of each unit's région
     reference: str
     phrase: str
+    estimated: dict[str, set[str]]  # indicator -> reference levels whose value is estimated
 
 
 def _float(value) -> float | None:
@@ -533,10 +534,16 @@ def _gap_text(ctx: _Context, row: int, entry: dict) -> str:
     if ctx.reference == "region" and region is not None:
         name = ctx.region_labels[row]
         text += f" contre {_with_unit(region, indicator)} dans la région {name}".rstrip()
+        text += _estimate_mark(ctx, indicator.id, "region")
     elif entry["reference_france"] is not None:
         text += f" contre {_with_unit(entry['reference_france'], indicator)} en France"
+        text += _estimate_mark(ctx, indicator.id, "france")
     share = math.floor(entry["percentile"])
     return f"{text} (plus fragile que {share} % {ctx.phrase})"
+
+
+def _estimate_mark(ctx: _Context, indicator_id: str, level: str) -> str:
+    return " (estimation)" if level in ctx.estimated.get(indicator_id, ()) else ""
 
 
 def _priority_entry(ctx: _Context, row: int, indicator_id: str) -> dict:
@@ -838,6 +845,9 @@ def fragility(
         region_labels=units["region"].map(region_names).fillna("").to_numpy(),
         reference=reference,
         phrase=_population_phrase(level, scope, reference),
+        estimated={
+            i: {lvl for lvl in ("region", "france") if store.is_estimate(i, lvl)} for i in ids
+        },
     )
     scope_label = _scope_label(store.geo, scope)
     note = _method_note(

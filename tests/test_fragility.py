@@ -79,6 +79,9 @@ class FakeStore:
             return self.regions
         return self.data.reindex(self.geo.table(level, scope)["code"].to_numpy())
 
+    def is_estimate(self, indicator_id, level):
+        return False  # every value of the fake store is given, none estimated
+
     def reference(self, indicator_id, level, code):
         region = self.geo.units.set_index("code").at[code, "region"]
         return {
@@ -398,3 +401,13 @@ def test_commune_level_does_not_count_a_maximum_and_its_base_twice(store):
     # alone, the maximum is kept at commune level: it is then the only distance
     alone = fragility(store, "commune", "departement:15", indicators=ids[1:])
     assert "distance_pole_10000_max_km" in alone.weights
+
+
+def test_a_priority_quoting_an_estimated_reference_says_so():
+    store = IndicatorStore(load_geography())
+    result = fragility(store, "commune", "departement:42", reference="france")
+    texts = [p["ecart_texte"] for p in result.priorities["42218"]]
+    poverty = next(t for t in texts if t.startswith("Taux de pauvreté"))
+    assert "en France (estimation)" in poverty  # not published by INSEE for France here
+    unemployment = next(t for t in texts if t.startswith("Taux de chômage"))
+    assert "(estimation)" not in unemployment  # a ratio of summed counts is exact
