@@ -72,7 +72,7 @@ def test_fragilites_ranks_and_explains():
     assert len(ranking) == 96
     assert ranking["Rang"].iloc[0] == "1er / 96"
     assert "Score" in " ".join(ranking.columns)
-    assert app.query_params["jeu"] == "Isolement et accès aux services"
+    assert app.query_params["jeu"] == "Vue d'ensemble"  # the default preset, on real data
     assert "Indicateurs" in _text(app)  # the method note
 
 

@@ -7,7 +7,13 @@ from territorial import LEVEL_LABELS
 from territorial.classify import classify
 from territorial.export import to_csv_bytes
 from territorial.formatting import format_number
-from territorial.fragility import CLASS_LABELS, FragilityError, available_presets, fragility
+from territorial.fragility import (
+    CLASS_LABELS,
+    DEFAULT_PRESET,
+    FragilityError,
+    available_presets,
+    fragility,
+)
 from territorial.safetext import inert
 from ui.common import page_header, projection_mode, query_value, sources_footer, write_query
 from ui.maps import choropleth, legend_html, palette, selected_code, show_map
@@ -34,7 +40,7 @@ with controls[1]:
     scope = scope_picker(level)
 with controls[2]:
     names = [*presets, OWN]
-    preset = st.selectbox("Jeu d'indicateurs", names, index=names.index(query_value("jeu", "Isolement et accès aux services", names)))
+    preset = st.selectbox("Jeu d'indicateurs", names, index=names.index(query_value("jeu", DEFAULT_PRESET, names)))
 with controls[3]:
     references = {"france": "France", "region": "Sa région"}
     allowed = ["france"] if level == "region" else list(references)
