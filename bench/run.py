@@ -951,7 +951,7 @@ async def switch_indicator(page, label: str, timeout_s: float, meter: Meter) -> 
     """
     before = await page.evaluate("() => window.__bench.sig()")
     box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Indicateur", exact=True))
-    await box.click()
+    await box.click(timeout=timeout_s * 1000)
     await page.keyboard.type(label.split(" · ", 1)[-1])  # the list is virtualised: filter it
     option = page.get_by_role("option", name=label, exact=True)
     await option.wait_for(timeout=timeout_s * 1000)

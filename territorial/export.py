@@ -10,9 +10,13 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pandas as pd
 
-__all__ = ["neutralise", "to_csv_bytes"]
+__all__ = ["SOURCE_COLUMN", "attribution", "neutralise", "to_csv_bytes"]
+
+SOURCE_COLUMN = "Sources (producteur, millésime, licence)"
 
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -24,12 +28,28 @@ def neutralise(value: object) -> object:
     return value
 
 
-def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+def attribution(indicators: Iterable) -> str:
+    """Producer, vintage and licence of each indicator, once each, in order.
+
+    >>> from territorial.indicators import load_catalogue
+    >>> attribution([load_catalogue()["taux_pauvrete_2021"]])
+    'INSEE, Filosofi 2021 (base communale) — 2021 — Licence Ouverte 2.0'
+    """
+    texts = [f"{i.source} — {i.vintage} — {i.licence}" for i in indicators]
+    return " ; ".join(dict.fromkeys(texts))
+
+
+def to_csv_bytes(frame: pd.DataFrame, sources: Iterable = ()) -> bytes:
     """CSV for French spreadsheets: ``;`` separator, decimal comma, UTF-8 with BOM.
 
     Text cells starting with ``=``, ``+``, ``-`` or ``@`` are neutralised; numbers are not.
+    ``sources`` (indicators) adds a column :data:`SOURCE_COLUMN` naming their producers,
+    vintages and licences, so that the file carries its attribution.
     """
     safe = frame.copy()
+    text = attribution(sources)
+    if text:
+        safe[SOURCE_COLUMN] = text
     for column in safe.columns:
         if not pd.api.types.is_numeric_dtype(safe[column]):
             safe[column] = safe[column].map(neutralise)

@@ -215,13 +215,13 @@ class PerimeterSet:
 
     @classmethod
     def one_per_epci(cls, communes: pd.DataFrame) -> PerimeterSet:
-        """Fallback set used when no official file is loaded: one perimeter per EPCI."""
+        """One perimeter per EPCI: an alternative set (and the fallback without a CRTE list)."""
         membership = communes.set_index("code")["epci"].rename("perimetre")
         perimetres = pd.DataFrame({"code": sorted(membership.unique())})
         perimetres["n_epci"] = 1
         perimetres["portage"] = "un EPCI"
         return cls(
-            name="Un périmètre par EPCI (aucun fichier CRTE chargé)",
+            name="Un périmètre par EPCI",
             kind="par_epci",
             membership=membership,
             perimetres=perimetres,

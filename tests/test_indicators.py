@@ -215,3 +215,14 @@ def test_programme_rows_holding_several_members_are_split():
     assert len(marseille) == 7 and marseille["id"].is_unique  # one source row, 7 fabriques
     assert not members["id"].str.contains(";").any()
     assert members.duplicated(["programme", "id", "code"]).sum() == 0
+
+
+def test_csv_exports_carry_the_producers_of_their_indicators():
+    from territorial.export import SOURCE_COLUMN, to_csv_bytes
+
+    catalogue = load_catalogue()
+    frame = pd.DataFrame({"code": ["42218"], "valeur": [28.0]})
+    text = to_csv_bytes(frame, sources=[catalogue["taux_pauvrete_2021"], catalogue["n_qpv"]])
+    header, row = text.decode("utf-8-sig").splitlines()
+    assert header.endswith(SOURCE_COLUMN)
+    assert "INSEE, Filosofi 2021" in row and "ANCT, quartiers prioritaires" in row

@@ -202,6 +202,18 @@ def test_user_perimeters_are_saved_restored_and_reverted(workspace):
     assert workspace.active_perimeters() is None  # back to the default: no choice recorded
 
 
+def test_one_perimeter_per_epci_stays_available_as_another_set(workspace):
+    app = _open("Périmètres")
+    app.button(key="perimetres-par-epci").click().run()
+    assert not app.exception, app.exception
+    assert "Jeu actif : Un périmètre par EPCI" in _texts(app)
+    assert workspace.active_perimeters()["type"] == "par_epci"
+    app.switch_page("views/carte.py").run()  # rebuilt from the geography on the next page
+    assert "Jeu actif : Un périmètre par EPCI" in _texts(_goto(app, "Périmètres"))
+    app.button(key="perimetres-repli").click().run()
+    assert workspace.active_perimeters() is None
+
+
 def test_catalyst_list_is_saved_for_the_catalyst_choice(workspace):
     app = _open("Catalyseurs")
     labels = [b.label for b in app.get("download_button")]

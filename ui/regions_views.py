@@ -279,7 +279,7 @@ def show_table(view: RegionView) -> None:
             )
         st.download_button(
             "Télécharger ce tableau (CSV)",
-            to_csv_bytes(export),
+            to_csv_bytes(export, sources=view.indicators),
             file_name="regions_comparaison.csv",
             mime="text/csv",
         )
@@ -531,7 +531,7 @@ def show_gaps(view: RegionView) -> None:
         )
         st.download_button(
             "Télécharger tous les écarts (CSV)",
-            to_csv_bytes(export),
+            to_csv_bytes(export, sources=view.indicators),
             file_name=f"regions_ecarts_{view.reference}.csv",
             mime="text/csv",
         )
@@ -686,7 +686,7 @@ def show_comparison(view: RegionView) -> None:
             )
             st.download_button(
                 "Télécharger la comparaison (CSV)",
-                to_csv_bytes(export),
+                to_csv_bytes(export, sources=view.indicators),
                 file_name="regions_" + "_".join(view.chosen) + ".csv",
                 mime="text/csv",
             )

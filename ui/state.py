@@ -76,14 +76,21 @@ def base_geography():
 @st.cache_resource(show_spinner="Reconstruction des périmètres…", max_entries=16)
 def _geography_with(sha256: str, kind: str, name: str, filename: str, _space: Space, _slug: str):
     """The base geography with a saved perimeter set (cached by the set's content)."""
-    from territorial.perimeters import load_crte, load_user_perimeters
-
     data, meta = _space.perimeter_source(_slug)
     if meta["sha256"] != sha256:
         raise ValueError("jeu remplacé entre-temps")
-    loader = load_crte if kind == "officiel" else load_user_perimeters
-    pset, report = loader(data, base_geography(), name, filename=filename)
+    pset, report = _rebuild(kind, data, name, filename)
     return base_geography().with_perimeters(pset, report)
+
+
+def _rebuild(kind: str, data: bytes, name: str, filename: str | None):
+    """A saved perimeter set from its source: ANCT file, user file, or one per EPCI."""
+    from territorial.perimeters import PerimeterSet, load_crte, load_user_perimeters
+
+    if kind == "par_epci":  # no file: rebuilt from the geography
+        return PerimeterSet.one_per_epci(base_geography().communes), None
+    loader = load_crte if kind == "officiel" else load_user_perimeters
+    return loader(data, base_geography(), name, filename=filename)
 
 
 def refresh_perimeters() -> None:
@@ -212,11 +219,8 @@ def fictional_banner(catalysts) -> None:
 # --------------------------------------------------------------------------- perimeter sets
 def perimeters_from_workspace(slug: str):
     """Rebuild a perimeter set saved in the space: ``(PerimeterSet, ValidationReport)``."""
-    from territorial.perimeters import load_crte, load_user_perimeters
-
     data, meta = workspace().perimeter_source(slug)
-    loader = load_crte if meta.get("type") == "officiel" else load_user_perimeters
-    return loader(data, base_geography(), meta["nom"], filename=meta.get("fichier"))
+    return _rebuild(meta.get("type"), data, meta["nom"], meta.get("fichier"))
 
 
 def activate_perimeters(

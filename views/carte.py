@@ -210,7 +210,7 @@ if not projection_mode():
         st.dataframe(data, hide_index=True, width="stretch")
         st.download_button(
             "Télécharger ce tableau (CSV)",
-            to_csv_bytes(data),
+            to_csv_bytes(data, sources=[indicator]),
             file_name=f"carte_{level}_{indicator.id}.csv",
             mime="text/csv",
         )

@@ -126,7 +126,9 @@ shown = pd.DataFrame({
     "Sans score : raison": table["sans_score_raison"],
 }).rename_axis("Code")
 st.dataframe(shown, width="stretch", height=420 if not projection_mode() else 600)
-st.download_button("Télécharger le classement (CSV)", to_csv_bytes(table.reset_index()),
+st.download_button("Télécharger le classement (CSV)", to_csv_bytes(
+    table.reset_index(), sources=[indicator_store.catalogue[i] for i in result.indicators]
+),
                    file_name=f"fragilites_{level}.csv", mime="text/csv")
 
 with st.expander("Méthode (en clair)", expanded=projection_mode() is False):

@@ -257,6 +257,17 @@ def section_perimeters() -> None:
         activate_perimeters(geo.default_perimeters)
         flash("perimeters", "success", f"Jeu par défaut activé : {geo.default_perimeters.name}.")
         st.rerun()
+    if pset.kind != "par_epci" and st.button(
+        "Utiliser un périmètre par EPCI (sans fichier)",
+        key="perimetres-par-epci",
+        icon=":material/grid_view:",
+        help="Chaque EPCI forme son propre périmètre : utile pour comparer à l'échelle des "
+        "intercommunalités, sans lien avec les contrats signés.",
+    ):
+        fallback = PerimeterSet.one_per_epci(geo.communes)
+        activate_perimeters(fallback, source_bytes=b"", filename="")
+        flash("perimeters", "success", f"Jeu activé : {fallback.name}.")
+        st.rerun()
 
     ws = workspace()
     saved = [s for s in ws.perimeter_sets() if s.get("hash") != geo.perimeters_hash]
