@@ -199,13 +199,46 @@ class IndicatorStore:
             tuple(self.official_tables),
         )
         if key not in self._cache:
-            computed = indicator_values(self.components(level), self.catalogue)
-            self._cache[key] = self._with_official_values(computed, level)
+            base = self._base_values(level)
+            user = self._user_values(level, base.index)
+            self._cache[key] = pd.concat([base, user], axis=1) if user is not None else base
         values = self._cache[key]
         if level == "france":
             return values
         codes = self.geo.table(level, scope)["code"]
         return values.reindex(codes.to_numpy())
+
+    def _base_values(self, level: str) -> pd.DataFrame:
+        """Shipped and official indicator values (kept when a user table comes or goes)."""
+        key = ("base_values", level, self.geo.perimeters_hash, tuple(self.official_tables))
+        if key not in self._cache:
+            official = [i for table in self.official_tables.values() for i in table.indicators]
+            catalogue = self.base_catalogue.with_indicators(official)
+            frames = [self._base_components(level)]
+            for table in self.official_tables.values():
+                components = self._official_components(table, level)
+                if components is not None:
+                    frames.append(components.reindex(frames[0].index))
+            components = pd.concat(frames, axis=1) if len(frames) > 1 else frames[0]
+            computed = indicator_values(components, catalogue)
+            self._cache[key] = self._with_official_values(computed, level)
+        return self._cache[key]
+
+    def _user_values(self, level: str, index: pd.Index) -> pd.DataFrame | None:
+        """Values of the user tables' indicators, each from its own table's components
+        (missing at a level finer than the table's)."""
+        if not self.user_tables:
+            return None
+        parts = []
+        for table in self.user_tables.values():
+            ids = [i.id for i in table.indicators]
+            frame = self._user_components(table, level)
+            if frame is None:
+                parts.append(pd.DataFrame(np.nan, index=index, columns=ids))
+                continue
+            catalogue = Catalogue({i.id: i for i in table.indicators})
+            parts.append(indicator_values(frame.reindex(index), catalogue))
+        return pd.concat(parts, axis=1)
 
     def coverage(self, level: str, indicator: Indicator) -> pd.Series:
         """Share (0–1) of each unit's members that have the indicator's data.
