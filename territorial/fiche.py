@@ -26,7 +26,15 @@ from territorial.indicators import INDICATOR_DIR
 from territorial.raw import raw_manifest
 from territorial.store import IndicatorStore
 
-__all__ = ["cell_text", "date_fr", "fiche_data", "fiche_table", "programmes", "render_html"]
+__all__ = [
+    "cell_text",
+    "date_fr",
+    "fiche_data",
+    "fiche_table",
+    "programmes",
+    "render_html",
+    "typology_shares",
+]
 
 MONTHS = (
     "janvier", "février", "mars", "avril", "mai", "juin",
@@ -118,6 +126,31 @@ def programmes(geo, level: str, code: str) -> list[dict]:
     return out
 
 
+def typology_shares(store: IndicatorStore, level: str, code: str) -> list[dict]:
+    """Share of the population in each class of every typology, above commune level.
+
+    One entry per typology: ``typologie`` (label) and ``classes``, the non-empty classes
+    with their share of the population, largest first, as French text.
+
+    >>> from territorial import load_geography
+    >>> shares = typology_shares(IndicatorStore(load_geography()), "departement", "42")
+    >>> shares[1]["typologie"], shares[1]["classes"].split(" ; ")[0]
+    ('Grille communale de densité (7 niveaux)', 'Grands centres urbains : 31\u202f%')
+    """
+    if level == "commune":
+        return []
+    components = store.components(level)
+    out = []
+    for indicator in store.catalogue:
+        if not indicator.is_categorical or code not in components.index:
+            continue
+        shares = indicator.shares(components.loc[[code]]).iloc[0].dropna()
+        shares = shares[shares > 0].sort_values(ascending=False, kind="stable")
+        text = " ; ".join(f"{label} : {format_number(v, 0)}\u202f%" for label, v in shares.items())
+        out.append({"typologie": indicator.label, "classes": text})
+    return out
+
+
 def _producers() -> list[dict]:
     """Producer, dataset, vintage and licence of each shipped official file."""
     return [
@@ -181,6 +214,7 @@ def fiche_data(
         "sources": geo.manifest["sources"],
         "producteurs": _producers(),
         "programmes": programmes(geo, level, code),
+        "typologies": typology_shares(store, level, code),
     }
 
 

@@ -139,3 +139,12 @@ def test_printable_fiche_attributes_producers_and_dates_in_french():
     assert "<h2>Programmes de l'ANCT sur ce territoire</h2>" in html and "France services" in html
     assert "(estimation)" in html
     assert not re.search(r"\d{4}-\d{2}-\d{2}", html.split("Fiche produite le")[1][:40])
+
+
+def test_fiche_above_commune_level_gives_the_share_of_each_typology_class():
+    app = _page("views/fiche.py", niveau="departement", territoire="42")
+    app.run()
+    assert not app.exception
+    text = _text(app)
+    assert "Typologies : part de la population (2021) dans chaque classe" in text
+    assert "Grands centres urbains : 31" in text

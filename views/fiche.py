@@ -122,6 +122,11 @@ st.caption(
     "communes — méthode et part de la population couverte sur la page Carte."
 )
 
+if data["typologies"]:
+    st.markdown("**Typologies : part de la population (2021) dans chaque classe**")
+    for item in data["typologies"]:
+        st.markdown(f"- {inert(item['typologie'])} : {inert(item['classes'])}")
+
 st.subheader("Programmes de l'ANCT sur ce territoire")
 if data["programmes"]:
     for item in data["programmes"]:
