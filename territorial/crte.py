@@ -100,8 +100,7 @@ def build_shipped_crte(geo: Geography, out_dir: Path | None = None) -> Validatio
     out_dir = Path(out_dir or geo.geo_dir)
     former = build_former_epcis(geo)
     former.to_parquet(out_dir / FORMER_EPCI_FILE, index=False, compression="zstd")
-    geo.__dict__.pop("former_epcis", None)
-    geo.__dict__["former_epcis"] = former
+    geo.__dict__["former_epcis"] = former  # the cached property, replaced by the new table
     pset, report = load_crte(raw_path(CRTE_RAW_FILE), geo, SHIPPED_CRTE_NAME)
     membership = pset.membership.rename("perimetre").rename_axis("code").reset_index()
     membership.to_parquet(out_dir / MEMBERSHIP_FILE, index=False, compression="zstd")

@@ -243,7 +243,7 @@ def _resolved(table: pd.DataFrame, geo, additive, name: str, split: set[str]):
     frame, report = resolve_table(table, geo, "commune", additive, name)
     frame = frame.reindex(geo.communes["code"])
     frame.loc[frame.index.isin(split)] = np.nan
-    return frame, report.to_dict() if hasattr(report, "to_dict") else vars(report)
+    return frame, report.to_dict()
 
 
 def _split_group(geo) -> set[str]:
@@ -265,7 +265,7 @@ def _communes_of_sirens(geo, sirens: set[str]) -> tuple[pd.Series, list[str]]:
 
 def census_components(geo) -> tuple[pd.DataFrame, dict]:
     """Census 2021/2015 and civil status 2022 counts, per current commune."""
-    table = read_census().drop(columns=[]).rename(
+    table = read_census().rename(
         columns={"population_2021": "population_rp_2021", "population_2015": "population_rp_2015"}
     )
     frame, report = _resolved(table, geo, table.columns, "Recensement 2021", _split_group(geo))

@@ -37,6 +37,7 @@ page_header(
 )
 geo = geography()
 indicator_store = store()
+density_sources = [indicator_store.catalogue[i] for i in ("population", "superficie_km2")]
 
 lists = catalyst_lists()
 choice = query_value("catalyseurs", next(iter(lists)), list(lists))
@@ -137,10 +138,7 @@ st.download_button(
     "Télécharger les densités (CSV)",
     to_csv_bytes(
         ordered.reset_index(),
-        sources=[
-            indicator_store.catalogue["population"],
-            indicator_store.catalogue["superficie_km2"],
-        ],
+        sources=density_sources,
     ),
     file_name=f"catalyseurs_{level}.csv",
     mime="text/csv",
@@ -215,10 +213,7 @@ if not blank.empty:
         "Télécharger les zones blanches (CSV)",
         to_csv_bytes(
             blank.reset_index(),
-            sources=[
-                indicator_store.catalogue["population"],
-                indicator_store.catalogue["superficie_km2"],
-            ],
+            sources=density_sources,
         ),
         file_name=f"zones_blanches_{level}.csv",
         mime="text/csv",
