@@ -13,13 +13,19 @@ st.set_page_config(
 
 PAGES = [
     st.Page("views/carte.py", title="Carte", icon=":material/map:", default=True),
-    st.Page("views/fiche.py", title="Fiche territoire", icon=":material/description:", url_path="fiche"),
+    st.Page(
+        "views/fiche.py", title="Fiche territoire", icon=":material/description:", url_path="fiche"
+    ),
     st.Page("views/regions.py", title="Régions", icon=":material/compare:", url_path="regions"),
     st.Page(
-        "views/fragilites.py", title="Fragilités prioritaires", icon=":material/crisis_alert:",
+        "views/fragilites.py",
+        title="Fragilités prioritaires",
+        icon=":material/crisis_alert:",
         url_path="fragilites",
     ),
-    st.Page("views/catalyseurs.py", title="Catalyseurs", icon=":material/hub:", url_path="catalyseurs"),
+    st.Page(
+        "views/catalyseurs.py", title="Catalyseurs", icon=":material/hub:", url_path="catalyseurs"
+    ),
     st.Page("views/donnees.py", title="Données", icon=":material/database:", url_path="donnees"),
     st.Page("views/atelier.py", title="Atelier", icon=":material/groups:", url_path="atelier"),
 ]

@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:  # streamlit puts bench/ on sys.path, not the repo
 import plotly.express as px  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from territorial.mapdata import bounds, fit_view  # noqa: E402
+from territorial.geo.mapdata import bounds, fit_view  # noqa: E402
 from ui.state import geography, store, values  # noqa: E402
 from ui.widgets import indicator_picker  # noqa: E402
 

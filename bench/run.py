@@ -312,9 +312,9 @@ def bench_core_load(plan: Plan, results: Results) -> None:
 
 
 def bench_core_join(geo, plan: Plan, results: Results) -> None:
-    from territorial.join import join_table, to_user_indicators
-    from territorial.store import AGGREGATION_LEVELS, IndicatorStore
-    from territorial.tables import read_table
+    from territorial.indicators.join import join_table, to_user_indicators
+    from territorial.indicators.store import AGGREGATION_LEVELS, IndicatorStore
+    from territorial.indicators.tables import read_table
 
     log("core: join + aggregation of a 35,000-row commune table")
     data = synthetic_csv(geo)
@@ -367,7 +367,7 @@ def synthetic_perimeters(geo, target: int = 833):
     """
     import pandas as pd
 
-    from territorial.perimeters import PerimeterSet
+    from territorial.perimeters.model import PerimeterSet
 
     epcis = geo.epcis[["code", "departement"]].sort_values(["departement", "code"])
     by_dep = {dep: list(group["code"]) for dep, group in epcis.groupby("departement", sort=True)}
@@ -411,7 +411,7 @@ def synthetic_perimeters(geo, target: int = 833):
 
 
 def bench_core_dissolve(geo, plan: Plan, results: Results) -> None:
-    from territorial import perimeters
+    from territorial.perimeters import model as perimeters
 
     pset = synthetic_perimeters(geo)
     n = int(pset.perimetres.shape[0])
@@ -969,7 +969,7 @@ async def switch_indicator(page, label: str, timeout_s: float, meter: Meter) -> 
 
 def indicator_labels() -> dict[str, str]:
     """Option text of each indicator in the picker (``theme · label``)."""
-    from territorial.store import IndicatorStore
+    from territorial.indicators.store import IndicatorStore
     from ui.state import geography
     from ui.widgets import indicator_label
 

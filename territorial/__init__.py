@@ -8,7 +8,7 @@ Examples
 13
 """
 
-from territorial.geography import (
+from territorial.geo.geography import (
     LEVEL_LABELS,
     LEVELS,
     Geography,
@@ -16,8 +16,8 @@ from territorial.geography import (
     load_geography,
     parse_scope,
 )
-from territorial.perimeters import REFERENCE_COUNTS, PerimeterSet, dissolve_perimeters
-from territorial.search import fold
+from territorial.geo.search import fold
+from territorial.perimeters.model import REFERENCE_COUNTS, PerimeterSet, dissolve_perimeters
 
 __all__ = [
     "LEVELS",

@@ -16,8 +16,8 @@ import contextlib
 import sys
 import warnings
 
-from territorial.geography import LEVEL_LABELS, LEVELS, load_geography
-from territorial.jsonout import json_text
+from territorial.geo.geography import LEVEL_LABELS, LEVELS, load_geography
+from territorial.text.jsonout import json_text
 
 __all__ = ["main", "info", "find", "sources"]
 
@@ -55,7 +55,7 @@ def info() -> dict:
 
 def _active_perimeters(geo) -> dict:
     """The active perimeter set: name, vintage, counts and the communes in none or in two."""
-    from territorial.crte import active_set_label
+    from territorial.perimeters.crte import active_set_label
 
     pset, report = geo.perimeters, geo.perimeters_report
     out = {
@@ -119,10 +119,10 @@ def find(text: str, limit: int = 10) -> list[dict]:
 
 def sources() -> list[dict]:
     """Every source of what the dashboard shows, with vintage and licence."""
-    from territorial.fetch import FetchError, load_manifest
-    from territorial.indicators import load_catalogue
-    from territorial.provenance import sources_table
-    from territorial.workspace import Workspace
+    from territorial.indicators.catalogue import load_catalogue
+    from territorial.sources.fetch import FetchError, load_manifest
+    from territorial.sources.provenance import sources_table
+    from territorial.storage.workspace import Workspace
 
     try:
         official = load_manifest()
@@ -140,16 +140,16 @@ def _source_lines(payload: list[dict]) -> list[str]:
 
 def indicators() -> list[dict]:
     """The indicator catalogue."""
-    from territorial.indicators import load_catalogue
+    from territorial.indicators.catalogue import load_catalogue
 
     return load_catalogue().to_records()
 
 
 def join(path: str, key: str | None, level: str | None, scope: str) -> dict:
     """Join report and per-level aggregated values of a user table's numeric columns."""
-    from territorial.join import join_table, to_user_indicators
-    from territorial.store import AGGREGATION_LEVELS, IndicatorStore
-    from territorial.tables import read_table
+    from territorial.indicators.join import join_table, to_user_indicators
+    from territorial.indicators.store import AGGREGATION_LEVELS, IndicatorStore
+    from territorial.indicators.tables import read_table
 
     geo = load_geography()
     result = join_table(read_table(path), geo, key=key, level=level, scope=scope)
@@ -266,8 +266,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _report_failure(error: Exception) -> int:
-    from territorial.fetch import FetchError
-    from territorial.tables import TableError
+    from territorial.indicators.tables import TableError
+    from territorial.sources.fetch import FetchError
 
     message = (
         getattr(error, "message", None) if isinstance(error, TableError | FetchError) else None
@@ -352,7 +352,7 @@ def _main(argv: list[str] | None) -> int:
     elif args.command == "find":
         _print(find(args.text, args.limit), args.json, _find_lines)
     elif args.command == "perimeters":
-        from territorial.perimeters import cli_perimeters
+        from territorial.perimeters.model import cli_perimeters
 
         return cli_perimeters(args.file, args.json)
     elif args.command == "indicators":
@@ -362,11 +362,11 @@ def _main(argv: list[str] | None) -> int:
     elif args.command == "join":
         return _run_join(args)
     elif args.command == "fetch":
-        from territorial.fetch import cli_fetch
+        from territorial.sources.fetch import cli_fetch
 
         return cli_fetch(args.source, args.origin, args.json)
     elif args.command == "fragility":
-        from territorial.fragility import cli_fragility
+        from territorial.analysis.fragility import cli_fragility
 
         return cli_fragility(
             args.level,
@@ -379,7 +379,7 @@ def _main(argv: list[str] | None) -> int:
             args.limit,
         )
     elif args.command == "catalysts":
-        from territorial.catalysts import cli_catalysts
+        from territorial.analysis.catalysts import cli_catalysts
 
         return cli_catalysts(args.file, args.level, args.scope, args.json)
     return 0
@@ -390,7 +390,7 @@ def _indicator_lines(payload: list[dict]) -> list[str]:
 
 
 def _run_join(args) -> int:
-    from territorial.tables import TableError
+    from territorial.indicators.tables import TableError
 
     try:
         payload = join(args.file, args.key, args.level, args.scope)

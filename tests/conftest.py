@@ -24,8 +24,8 @@ def geo():
 @pytest.fixture(scope="session")
 def geo_par_epci():
     """A geography of its own whose active set is the fallback: one perimeter per EPCI."""
-    from territorial.geography import Geography
-    from territorial.perimeters import PerimeterSet
+    from territorial.geo.geography import Geography
+    from territorial.perimeters.model import PerimeterSet
 
     geography = Geography()
     geography.set_perimeters(PerimeterSet.one_per_epci(geography.communes))

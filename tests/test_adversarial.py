@@ -18,10 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import adversarial  # noqa: E402
 
-from territorial.catalysts import load_catalysts  # noqa: E402
-from territorial.geography import load_geography  # noqa: E402
-from territorial.perimeters import load_user_perimeters  # noqa: E402
-from territorial.tables import TableError, read_table  # noqa: E402
+from territorial.analysis.catalysts import load_catalysts  # noqa: E402
+from territorial.geo.geography import load_geography  # noqa: E402
+from territorial.indicators.tables import TableError, read_table  # noqa: E402
+from territorial.perimeters.model import load_user_perimeters  # noqa: E402
 
 FRENCH = set("éèàùâêîôûç«»")
 

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from pyproj import Transformer
 
-from territorial import catalysts_example
-from territorial.catalysts import (
+from territorial.analysis import catalysts_example
+from territorial.analysis.catalysts import (
     KINDS,
     catalyst_counts,
     cli_catalysts,
@@ -22,9 +22,9 @@ from territorial.catalysts import (
     match_kind,
     nearest,
 )
-from territorial.postcodes_build import load_postcode_table
-from territorial.store import IndicatorStore
-from territorial.tables import TableError
+from territorial.geo.postcodes import load_postcode_table
+from territorial.indicators.store import IndicatorStore
+from territorial.indicators.tables import TableError
 
 EXAMPLE = catalysts_example.EXAMPLE_PATH
 
@@ -402,7 +402,7 @@ def test_cli_json(capsys):
 
 
 def test_cli_without_fragility_module_omits_gaps(capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "territorial.fragility", None)  # import → ImportError
+    monkeypatch.setitem(sys.modules, "territorial.analysis.fragility", None)  # import → ImportError
     assert cli_catalysts(str(EXAMPLE), "departement", "metropole", False) == 0
     out = capsys.readouterr().out
     assert "FICTIF" in out

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from territorial.cli import main
-from territorial.jsonout import json_text
+from territorial.text.jsonout import json_text
 
 
 def _strict(text: str):

@@ -1,4 +1,4 @@
-"""End-to-end tests of the official-data download layer (``territorial.fetch``).
+"""End-to-end tests of the official-data download layer (``territorial.sources.fetch``).
 
 Everything is served by a local ``ThreadingHTTPServer`` on 127.0.0.1 from the
 synthetic fixtures of ``tests/fixtures_official.py``; no test reaches the
@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import fixtures_official as fx  # noqa: E402
 
-from territorial import fetch as fetch_mod  # noqa: E402
-from territorial.fetch import (  # noqa: E402
+from territorial.sources import fetch as fetch_mod  # noqa: E402
+from territorial.sources.fetch import (  # noqa: E402
     FetchError,
     cache_dir,
     cli_fetch,
@@ -398,7 +398,7 @@ def test_crte_raw_rows(server, cache, tmp_path):
 def test_crte_file_as_the_anct_publishes_it_is_enough(cache):
     """The real ANCT table alone (no « groupements » table) is accepted and becomes a set."""
     from territorial import load_geography
-    from territorial.official import load_official_crte
+    from territorial.sources.official import load_official_crte
 
     result = fetch("crte", origin="data/raw/anct_crte_groupements_2022_epci-and-crte.csv")
     assert result.ok, result

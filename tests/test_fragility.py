@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from territorial.fragility import (
+from territorial.analysis.fragility import (
     DEFAULT_MAX_MISSING,
     NO_PRIORITY_TEXT,
     PRESETS,
@@ -17,9 +17,9 @@ from territorial.fragility import (
     fragility,
     percentile_ranks,
 )
-from territorial.geography import load_geography, parse_scope
-from territorial.indicators import Catalogue, Indicator, load_catalogue
-from territorial.store import IndicatorStore
+from territorial.geo.geography import load_geography, parse_scope
+from territorial.indicators.catalogue import Catalogue, Indicator, load_catalogue
+from territorial.indicators.store import IndicatorStore
 
 
 # ---------------------------------------------------------------------------- fake store

@@ -7,8 +7,13 @@ import numpy as np
 import pytest
 import shapely
 
-from territorial import build, fold, parse_scope
-from territorial.codes import normalise_commune_code, normalise_departement_code, normalise_siren
+from territorial import fold, parse_scope
+from territorial.geo import build
+from territorial.geo.codes import (
+    normalise_commune_code,
+    normalise_departement_code,
+    normalise_siren,
+)
 
 LEVELS = ("commune", "epci", "departement", "region")
 
@@ -276,9 +281,7 @@ def test_cli_info_json(cli_json):
     assert levels["commune"]["metropole"]["nombre"] == 34746
     active = payload["perimetres_actifs"]
     outside = active["communes_sans_perimetre_metropole"]
-    populations = {
-        level: values["metropole"]["population"] for level, values in levels.items()
-    }
+    populations = {level: values["metropole"]["population"] for level, values in levels.items()}
     assert populations["perimetre"] == populations["commune"] - outside["population"]
     assert len(set(populations.values()) - {populations["perimetre"]}) == 1
     assert active["perimetres"] == {

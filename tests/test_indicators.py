@@ -7,16 +7,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from territorial import _sources
-from territorial.indicators import (
+from territorial.indicators.build import aggregate_fixed_levels, weekly_opening_hours
+from territorial.indicators.catalogue import (
     Catalogue,
     Indicator,
     aggregate_components,
     indicator_values,
     load_catalogue,
 )
-from territorial.indicators_build import aggregate_fixed_levels, weekly_opening_hours
-from territorial.store import IndicatorStore
+from territorial.indicators.store import IndicatorStore
+from territorial.sources import build_inputs as _sources
 
 REQUIRED = {
     "population",
@@ -208,7 +208,7 @@ def test_perimeter_level_and_references(store):
 
 
 def test_programme_rows_holding_several_members_are_split():
-    from territorial.socio_build import programme_members
+    from territorial.geo.census import programme_members
 
     members = programme_members(["fabt", "fs"])
     marseille = members[(members["programme"] == "fabt") & (members["code"] == "13055")]
@@ -218,7 +218,7 @@ def test_programme_rows_holding_several_members_are_split():
 
 
 def test_csv_exports_carry_the_producers_of_their_indicators():
-    from territorial.export import SOURCE_COLUMN, to_csv_bytes
+    from territorial.outputs.export import SOURCE_COLUMN, to_csv_bytes
 
     catalogue = load_catalogue()
     frame = pd.DataFrame({"code": ["42218"], "valeur": [28.0]})

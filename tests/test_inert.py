@@ -1,4 +1,4 @@
-"""The one helper that makes user strings inert (``territorial.safetext.inert``).
+"""The one helper that makes user strings inert (``territorial.text.safetext.inert``).
 
 Unit properties (hypothesis: any text) and the attack strings of the audit, then the Carte
 and Fiche pages with a hostile perimeter name and a hostile column name (AppTest).
@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from territorial.safetext import inert
+from territorial.text.safetext import inert
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 LINK = "**[Mise à jour requise](https://exemple.invalid/maj)**"
@@ -103,8 +103,8 @@ def hostile(tmp_path, monkeypatch):
     Yields the atelier's code. The hostile perimeter set is made the process-wide default
     for the test (the sessions' base geography), then the default is put back.
     """
-    from territorial.join import JoinReport
-    from territorial.perimeters import PerimeterSet
+    from territorial.indicators.join import JoinReport
+    from territorial.perimeters.model import PerimeterSet
     from territorial.storage import Database
     from ui.state import base_geography
 

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from territorial.geography import Geography
-from territorial.join import default_rule, detect_key, join_table, to_user_indicators
-from territorial.store import IndicatorStore
-from territorial.tables import RawTable, TableError, read_table
+from territorial.geo.geography import Geography
+from territorial.indicators.join import default_rule, detect_key, join_table, to_user_indicators
+from territorial.indicators.store import IndicatorStore
+from territorial.indicators.tables import RawTable, TableError, read_table
 
 SAINT_ETIENNE = "42218"
 AMBIGUOUS = "nom ambigu (plusieurs territoires)"
@@ -44,11 +44,11 @@ def metro_epcis(geo, n: int, communes=(2, 40)) -> list[str]:
     return sorted(epcis["code"])[:n]
 
 
-
 @pytest.fixture(scope="module")
 def geo(geo_par_epci):
     """These tests name perimeters by their EPCI's SIREN: the one-per-EPCI fallback set."""
     return geo_par_epci
+
 
 @pytest.fixture
 def store(geo):
@@ -635,7 +635,7 @@ def test_errors_are_never_tracebacks(geo):
 @pytest.mark.parametrize("level", ["commune", "epci", "departement", "region"])
 def test_code_shape_filter_never_rejects_a_code_that_normalises(geo, level):
     """The cheap shape filter of key detection keeps every cell the full rules accept."""
-    from territorial.join import _key_sample, _share, normalise_codes
+    from territorial.indicators.join import _key_sample, _share, normalise_codes
 
     codes = list(geo.table(level, "france")["code"].sample(frac=1, random_state=3).head(150))
     variants = [c.lstrip("0") for c in codes] + [c.lower() for c in codes]

@@ -24,10 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import fixtures_official as fx  # noqa: E402
 
-from territorial import fetch as fetch_mod  # noqa: E402
-from territorial import official  # noqa: E402
-from territorial.fetch import FetchError, fetch, load_manifest  # noqa: E402
-from territorial.official import (  # noqa: E402
+from territorial.indicators.store import IndicatorStore  # noqa: E402
+from territorial.perimeters.model import PerimeterSet  # noqa: E402
+from territorial.sources import fetch as fetch_mod  # noqa: E402
+from territorial.sources import official  # noqa: E402
+from territorial.sources.fetch import FetchError, fetch, load_manifest  # noqa: E402
+from territorial.sources.official import (  # noqa: E402
     ABSENT_FR,
     build_official,
     join_reports,
@@ -35,8 +37,6 @@ from territorial.official import (  # noqa: E402
     register_official,
     status_fr,
 )
-from territorial.perimeters import PerimeterSet  # noqa: E402
-from territorial.store import IndicatorStore  # noqa: E402
 
 MANIFEST = load_manifest()
 EPCI_A = "200000172"  # CC Faucigny-Glières
@@ -243,11 +243,11 @@ class Server:
         self.routes[f"/mirror/{path.name}"] = Route(data, **options)
 
 
-
 @pytest.fixture(scope="module")
 def geo(geo_par_epci):
     """These tests name perimeters by their EPCI's SIREN: the one-per-EPCI fallback set."""
     return geo_par_epci
+
 
 @pytest.fixture
 def server():
@@ -673,7 +673,7 @@ def test_status_after_download(geo, fetched):
 def test_cli_fragility_uses_the_cached_official_indicators(geo, fetched, capsys):
     import json
 
-    from territorial.fragility import cli_fragility
+    from territorial.analysis.fragility import cli_fragility
 
     code = cli_fragility("epci", "france", "taux_pauvrete", None, None, "france", True)
     payload = json.loads(capsys.readouterr().out)

@@ -125,8 +125,8 @@ def test_fiche_lists_the_anct_programmes_of_the_territory():
 
 def test_printable_fiche_attributes_producers_and_dates_in_french():
     from territorial import load_geography
-    from territorial.fiche import fiche_data, render_html
-    from territorial.store import IndicatorStore
+    from territorial.indicators.store import IndicatorStore
+    from territorial.outputs.fiche import fiche_data, render_html
 
     html = render_html(fiche_data(IndicatorStore(load_geography()), "commune", "42218"))
     for producer in (

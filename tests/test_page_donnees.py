@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from territorial.storage import Database, Space
 from territorial.storage.schema import spaces
-from territorial.workspace import Workspace
+from territorial.storage.workspace import Workspace
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGE = "views/donnees.py"
@@ -252,7 +252,7 @@ def test_offline_update_shows_a_french_message(workspace, tmp_path, monkeypatch)
 
 
 def test_sources_table_lists_licences(workspace):
-    from territorial.join import JoinReport
+    from territorial.indicators.join import JoinReport
 
     report = JoinReport("mon_fichier.csv", 1, "code", "departement", "code", matched=1)
     values = pd.DataFrame({"x": [1.0]}, index=pd.Index(["01"], name="code"))

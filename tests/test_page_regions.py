@@ -1,4 +1,4 @@
-"""Régions page (AppTest) and its pure core ``territorial.compare``."""
+"""Régions page (AppTest) and its pure core ``territorial.analysis.compare``."""
 
 import html
 import json
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from territorial.compare import (
+from territorial.analysis.compare import (
     describe,
     format_gap,
     reading,
@@ -18,8 +18,8 @@ from territorial.compare import (
     regions_side_by_side,
     versus_france,
 )
-from territorial.formatting import format_number
-from territorial.store import IndicatorStore
+from territorial.indicators.store import IndicatorStore
+from territorial.text.formatting import format_number
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGE = "views/regions.py"

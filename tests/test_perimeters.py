@@ -16,9 +16,10 @@ import pandas as pd
 import pytest
 import shapely
 
-from territorial import perimeters as per
 from territorial.cli import main as cli_main
-from territorial.perimeters import (
+from territorial.indicators.tables import TableError
+from territorial.perimeters import model as per
+from territorial.perimeters.model import (
     CRTE_LAYOUTS,
     REFERENCE_COUNTS,
     PerimeterSet,
@@ -29,7 +30,6 @@ from territorial.perimeters import (
     load_user_perimeters,
     slugify,
 )
-from territorial.tables import TableError
 
 MGP = "200054781"
 UNKNOWN_SIREN = "209999999"

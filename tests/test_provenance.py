@@ -1,8 +1,8 @@
 """The table of sources, vintages and licences (Données page, ``sources`` command)."""
 
-from territorial.indicators import load_catalogue
-from territorial.perimeters import PerimeterSet
-from territorial.provenance import COLUMNS, sources_table
+from territorial.indicators.catalogue import load_catalogue
+from territorial.perimeters.model import PerimeterSet
+from territorial.sources.provenance import COLUMNS, sources_table
 
 OFFICIAL = {
     "filosofi": {

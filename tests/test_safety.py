@@ -4,13 +4,13 @@ import json
 
 import pandas as pd
 
-from territorial.export import neutralise, to_csv_bytes
-from territorial.fiche import fiche_data, render_html
-from territorial.geography import Geography
-from territorial.mapdata import geojson_bytes
-from territorial.perimeters import PerimeterSet
-from territorial.safetext import inert
-from territorial.store import IndicatorStore
+from territorial.geo.geography import Geography
+from territorial.geo.mapdata import geojson_bytes
+from territorial.indicators.store import IndicatorStore
+from territorial.outputs.export import neutralise, to_csv_bytes
+from territorial.outputs.fiche import fiche_data, render_html
+from territorial.perimeters.model import PerimeterSet
+from territorial.text.safetext import inert
 
 ATTACK = "<img src=x onerror=alert(1)>"
 
@@ -41,13 +41,15 @@ def _geography_with_hostile_perimeter() -> Geography:
     geo = Geography()
     loire = geo.communes.loc[geo.communes["departement"] == "42", "code"]
     membership = pd.Series("hostile", index=loire.to_numpy()).rename("perimetre")
-    perimetres = pd.DataFrame({"code": ["hostile"], "nom": [ATTACK], "n_epci": [1], "portage": ["un EPCI"]})
+    perimetres = pd.DataFrame(
+        {"code": ["hostile"], "nom": [ATTACK], "n_epci": [1], "portage": ["un EPCI"]}
+    )
     geo.set_perimeters(PerimeterSet(ATTACK, "utilisateur", membership, perimetres))
     return geo
 
 
 def test_user_perimeter_name_is_escaped_in_map_and_fiche(tmp_path, monkeypatch):
-    monkeypatch.setattr("territorial.perimeters._CACHE_DIR", tmp_path, raising=False)
+    monkeypatch.setattr("territorial.perimeters.model._CACHE_DIR", tmp_path, raising=False)
     geo = _geography_with_hostile_perimeter()
     payload = json.loads(geojson_bytes(geo, "perimetre", "metropole"))
     assert payload["features"][0]["properties"]["nom"] == inert(ATTACK)

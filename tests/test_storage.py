@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 from territorial.storage import ConflictError, Database, ReadOnlyError, StorageError
 from territorial.storage.database import now
 from territorial.storage.schema import settings, spaces, tables
-from territorial.workspace import Workspace
+from territorial.storage.workspace import Workspace
 
 KILL_REPEATS = 50
 

@@ -1,4 +1,4 @@
-"""Tests of territorial.tables: robust reading of user tables and number parsing."""
+"""Tests of territorial.indicators.tables: robust reading of user tables and number parsing."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from territorial import tables
-from territorial.tables import (
+from territorial.indicators import tables
+from territorial.indicators.tables import (
     SECRET_MARKERS,
     NumberReport,
     RawTable,
@@ -703,10 +703,13 @@ def _full_parser(cells: list[str]) -> np.ndarray:
 )
 def test_plain_number_fast_path_agrees_with_the_full_parser(cells):
     numbers, report = parse_numbers(pd.Series(cells))
-    assert tables._plain_numbers(
-        tables._as_text(pd.Series(cells)),
-        np.array([c.lower() in SECRET_MARKERS for c in cells]),
-    ) is not None  # the fast path is the one taken
+    assert (
+        tables._plain_numbers(
+            tables._as_text(pd.Series(cells)),
+            np.array([c.lower() in SECRET_MARKERS for c in cells]),
+        )
+        is not None
+    )  # the fast path is the one taken
     assert np.array_equal(numbers.to_numpy(), _full_parser(cells), equal_nan=True)
     secret = sum(c != "" and c.lower() in SECRET_MARKERS for c in cells)
     assert (report.n_secret, report.n_empty) == (secret, cells.count(""))

@@ -15,9 +15,9 @@ from urllib.parse import urlencode, urlparse
 import segno
 import streamlit as st
 
-from territorial.safetext import inert
 from territorial.storage import StorageError
 from territorial.storage.database import login_editors, may_edit_by_login
+from territorial.text.safetext import inert
 from ui.state import SPACE_KEY, current_space, database, refresh_perimeters, workspace
 
 PUBLIC_URL_ENV = "TERRITORIAL_PUBLIC_URL"

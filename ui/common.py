@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from territorial import LEVEL_LABELS
-from territorial.crte import active_set_label
-from territorial.raw import raw_manifest
-from territorial.safetext import inert
+from territorial.perimeters.crte import active_set_label
+from territorial.sources.raw import raw_manifest
+from territorial.text.safetext import inert
 from ui.state import geography
 
 

@@ -11,10 +11,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from territorial.classify import Classification
-from territorial.formatting import format_number
-from territorial.mapdata import bounds, fit_view, write_geojson
-from territorial.safetext import inert
+from territorial.analysis.classify import Classification
+from territorial.geo.mapdata import bounds, fit_view, write_geojson
+from territorial.text.formatting import format_number
+from territorial.text.safetext import inert
 from ui.state import geography
 
 # ColorBrewer palettes, colour-blind safe.
@@ -54,7 +54,9 @@ def palette(k: int, kind: str = "sequentiel") -> list[str]:
     """Colours for ``k`` classes: ``sequentiel`` (fragility), ``bleu``, ``divergent``;
     the suffix ``_inverse`` reverses the order (low values dark)."""
     reverse = kind.endswith("_inverse")
-    table = {"sequentiel": SEQUENTIAL, "bleu": BLUES, "divergent": DIVERGING}[kind.removesuffix("_inverse")]
+    table = {"sequentiel": SEQUENTIAL, "bleu": BLUES, "divergent": DIVERGING}[
+        kind.removesuffix("_inverse")
+    ]
     colours = table[3][-k:] if k <= 2 else table[min(k, 7)]
     return list(reversed(colours)) if reverse else list(colours)
 
@@ -118,12 +120,20 @@ def choropleth(
     if ranks is not None:
         rank_part = "<br>Rang : %{customdata}" + (f"e / {total}" if rank_total is not None else "")
     template = (
-        "<b>%{properties.nom}</b><br>" + inert(hover_label) + " : %{z:,." + str(decimals) + "f}"
-        + unit_text + rank_part + "<extra></extra>"
+        "<b>%{properties.nom}</b><br>"
+        + inert(hover_label)
+        + " : %{z:,."
+        + str(decimals)
+        + "f}"
+        + unit_text
+        + rank_part
+        + "<extra></extra>"
     )
     if labels is not None:  # a typology: the class name, no rank
         ranks = None
-        template = "<b>%{properties.nom}</b><br>" + inert(hover_label) + " : %{customdata}<extra></extra>"
+        template = (
+            "<b>%{properties.nom}</b><br>" + inert(hover_label) + " : %{customdata}<extra></extra>"
+        )
     fig = go.Figure()
     if classification.k:
         scale, zmin, zmax = stepped_scale(classification, colours)
@@ -147,7 +157,10 @@ def choropleth(
             first = (shown_ranks == 1).to_numpy() & present if rank_total is not None else None
             if first is not None:
                 shown_ranks = shown_ranks.fillna(0).astype(int)
-                trace.update(locations=codes[present & ~first].to_numpy(), z=values[present & ~first].to_numpy())
+                trace.update(
+                    locations=codes[present & ~first].to_numpy(),
+                    z=values[present & ~first].to_numpy(),
+                )
                 trace.customdata = shown_ranks[present & ~first].to_numpy()
             else:
                 trace.customdata = shown_ranks[present].to_numpy()
@@ -155,9 +168,15 @@ def choropleth(
         if ranks is not None and first is not None and first.any():
             fig.add_trace(
                 go.Choroplethmap(
-                    geojson=url, featureidkey="id", locations=codes[first].to_numpy(),
-                    z=values[first].to_numpy(), zmin=zmin, zmax=zmax, colorscale=scale,
-                    showscale=False, marker_line_width=trace.marker.line.width,
+                    geojson=url,
+                    featureidkey="id",
+                    locations=codes[first].to_numpy(),
+                    z=values[first].to_numpy(),
+                    zmin=zmin,
+                    zmax=zmax,
+                    colorscale=scale,
+                    showscale=False,
+                    marker_line_width=trace.marker.line.width,
                     marker_line_color="#ffffff",
                     hovertemplate=template.replace("%{customdata}e", "1er"),
                 )
@@ -173,7 +192,9 @@ def choropleth(
                 showscale=False,
                 marker_line_width=0.3,
                 marker_line_color="#ffffff",
-                hovertemplate="<b>%{properties.nom}</b><br>" + inert(missing_label) + "<extra></extra>",
+                hovertemplate="<b>%{properties.nom}</b><br>"
+                + inert(missing_label)
+                + "<extra></extra>",
             )
         )
     if points is not None:
@@ -200,20 +221,32 @@ def _add_outline(fig: go.Figure, level: str, scope: str, selected: str | None) -
     layers = []
     if level != "region":
         region_url = static_url(write_geojson(geo, "region", "france"))
-        layers.append({"source": region_url, "type": "line", "color": "#222222", "line": {"width": 1.4}})
+        layers.append(
+            {"source": region_url, "type": "line", "color": "#222222", "line": {"width": 1.4}}
+        )
     if selected is not None:
         table = geo.table(level, scope)
         shape = table.loc[table["code"] == selected, "geometry"]
         if len(shape) and shape.iloc[0] is not None:
             layers.append(
-                {"source": shape.iloc[0].__geo_interface__, "type": "line", "color": "#00b8d9", "line": {"width": 4}}
+                {
+                    "source": shape.iloc[0].__geo_interface__,
+                    "type": "line",
+                    "color": "#00b8d9",
+                    "line": {"width": 4},
+                }
             )
     fig.update_layout(map_layers=layers)
 
 
 def legend_html(
-    classification: Classification, colours: list[str], unit: str, fmt, missing: int = 0,
-    names: list[str] | None = None, missing_label: str = "Donnée manquante",
+    classification: Classification,
+    colours: list[str],
+    unit: str,
+    fmt,
+    missing: int = 0,
+    names: list[str] | None = None,
+    missing_label: str = "Donnée manquante",
 ) -> str:
     """Legend with each class's range and count (and name, if given), plus missing values."""
     rows = []
@@ -222,7 +255,9 @@ def legend_html(
         classification.ranges(), classification.counts, colours, names, strict=False
     ):
         title = f"<b>{inert(name)}</b> " if name else ""
-        span = inert(fmt(high)) if fmt(low) == fmt(high) else f"{inert(fmt(low))} – {inert(fmt(high))}"
+        span = (
+            inert(fmt(high)) if fmt(low) == fmt(high) else f"{inert(fmt(low))} – {inert(fmt(high))}"
+        )
         rows.append(
             f"<tr><td><span class='dt-swatch' style='background:{colour}'></span></td>"
             f"<td>{title}{span} {inert(unit)}</td>"

@@ -8,8 +8,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from territorial.classify import classify
-from territorial.compare import (
+from territorial.analysis.classify import classify
+from territorial.analysis.compare import (
     describe,
     format_gap,
     gap_unit,
@@ -18,11 +18,11 @@ from territorial.compare import (
     regions_side_by_side,
     versus_france,
 )
-from territorial.export import to_csv_bytes
-from territorial.formatting import format_number, format_rank
-from territorial.indicators import Catalogue, Indicator
-from territorial.safetext import inert
-from territorial.search import fold
+from territorial.geo.search import fold
+from territorial.indicators.catalogue import Catalogue, Indicator
+from territorial.outputs.export import to_csv_bytes
+from territorial.text.formatting import format_number, format_rank
+from territorial.text.safetext import inert
 from ui.common import query_value, write_query
 from ui.maps import choropleth, legend_html, palette
 from ui.state import store

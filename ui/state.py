@@ -15,11 +15,11 @@ import pandas as pd
 import streamlit as st
 
 from territorial import load_geography
-from territorial.join import JoinReport, JoinResult, to_user_indicators
-from territorial.safetext import inert
+from territorial.indicators.join import JoinReport, JoinResult, to_user_indicators
+from territorial.indicators.store import IndicatorStore
 from territorial.storage import Database, Space, database_url, import_workspace
-from territorial.store import IndicatorStore
-from territorial.workspace import workspace_dir
+from territorial.storage.workspace import workspace_dir
+from territorial.text.safetext import inert
 
 LOG = logging.getLogger("territorial")
 SPACE_KEY = "espace"  # session_state: {"code", "kind", "nom", "edit"}
@@ -85,7 +85,7 @@ def _geography_with(sha256: str, kind: str, name: str, filename: str, _space: Sp
 
 def _rebuild(kind: str, data: bytes, name: str, filename: str | None):
     """A saved perimeter set from its source: ANCT file, user file, or one per EPCI."""
-    from territorial.perimeters import PerimeterSet, load_crte, load_user_perimeters
+    from territorial.perimeters.model import PerimeterSet, load_crte, load_user_perimeters
 
     if kind == "par_epci":  # no file: rebuilt from the geography
         return PerimeterSet.one_per_epci(base_geography().communes), None
@@ -149,7 +149,7 @@ def _store(workspace_version: str, perimeters_hash: str) -> IndicatorStore:
 
 def _register_official(store: IndicatorStore) -> None:
     try:
-        from territorial.official import register_official
+        from territorial.sources.official import register_official
     except ImportError:
         return
     register_official(store)
@@ -179,8 +179,8 @@ FICTIONAL_EXAMPLE = "exemple_fictif"
 
 @st.cache_resource(show_spinner="Placement des catalyseurs…", max_entries=4)
 def _catalysts(choice: str, workspace_version: str):
-    from territorial.catalysts import Catalysts, load_catalysts
-    from territorial.catalysts_example import EXAMPLE_PATH
+    from territorial.analysis.catalysts import Catalysts, load_catalysts
+    from territorial.analysis.catalysts_example import EXAMPLE_PATH
 
     if choice == FICTIONAL_EXAMPLE:
         catalysts, _ = load_catalysts(EXAMPLE_PATH, geography())
@@ -238,7 +238,7 @@ def activate_perimeters(
     elif slug is not None:
         ws.set_active_perimeters(slug)
     else:
-        from territorial.workspace import slugify
+        from territorial.storage.workspace import slugify
 
         seen = {s["slug"]: s["version"] for s in ws.perimeter_sets()}
         ws.save_perimeters(

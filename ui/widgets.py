@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from territorial import LEVEL_LABELS
-from territorial.formatting import format_number
-from territorial.indicators import Catalogue, Indicator
-from territorial.safetext import inert
+from territorial.indicators.catalogue import Catalogue, Indicator
+from territorial.text.formatting import format_number
+from territorial.text.safetext import inert
 from ui.common import query_value
 from ui.state import geography
 

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from territorial.safetext import inert
 from territorial.storage import StorageError
+from territorial.text.safetext import inert
 from ui.atelier import leave_atelier, login_buttons, public_base_url, qr_png, short_link
 from ui.common import page_header
 from ui.state import SPACE_KEY, current_space, database, workspace

@@ -4,10 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from territorial import LEVEL_LABELS
-from territorial.classify import METHODS, classify, classify_categories
-from territorial.export import to_csv_bytes
-from territorial.formatting import format_percent, format_rank
-from territorial.safetext import inert
+from territorial.analysis.classify import METHODS, classify, classify_categories
+from territorial.outputs.export import to_csv_bytes
+from territorial.text.formatting import format_percent, format_rank
+from territorial.text.safetext import inert
 from ui.common import page_header, projection_mode, query_value, sources_footer, write_query
 from ui.maps import (
     category_palette,
@@ -56,9 +56,7 @@ with st.expander("Classes, couleurs et recherche", expanded=not projection_mode(
             index=method_keys.index(method),
             format_func=METHODS.get,
         )
-        k = options[1].slider(
-            "Nombre de classes", 3, 7, k
-        )
+        k = options[1].slider("Nombre de classes", 3, 7, k)
         centred = options[2].toggle(
             "Écart à la France",
             value=query_value("ecart", "non", ["oui", "non"]) == "oui",
@@ -123,9 +121,20 @@ height = 760 if projection_mode() else 620
 map_col, side_col = st.columns([2.2, 1.3] if projection_mode() else [3, 1.15])
 with map_col:
     fig = choropleth(
-        level, scope, table["code"], shown, classification, colours, hover_label, indicator.unit,
-        indicator.decimals, ranks=rank, rank_total=n_ranked, selected=selected or None,
-        height=height, labels=labels,
+        level,
+        scope,
+        table["code"],
+        shown,
+        classification,
+        colours,
+        hover_label,
+        indicator.unit,
+        indicator.decimals,
+        ranks=rank,
+        rank_total=n_ranked,
+        selected=selected or None,
+        height=height,
+        labels=labels,
     )
     event = show_map(fig, key=f"carte-{level}-{scope}")
     clicked = selected_code(event)
@@ -145,7 +154,9 @@ with side_col:
                 "(recensement 2021) ; la part de chaque classe est sur la fiche du territoire."
             )
     else:
-        st.markdown(legend_html(classification, colours, indicator.unit, fmt), unsafe_allow_html=True)
+        st.markdown(
+            legend_html(classification, colours, indicator.unit, fmt), unsafe_allow_html=True
+        )
         st.caption(f"France entière : {fmt(france)}{inert(unit)}")
     if store().is_estimate(indicator.id, level):
         covered = store().population_coverage(level, indicator).reindex(table["code"])
@@ -193,7 +204,9 @@ write_query(
 if not projection_mode():
     # A toggle, not an expander: the table is only built and sent when asked for, so an
     # indicator switch sends the map's values alone.
-    if st.toggle("Afficher le tableau des données de la carte (équivalent accessible)", key="tableau"):
+    if st.toggle(
+        "Afficher le tableau des données de la carte (équivalent accessible)", key="tableau"
+    ):
         if categorical:
             data = pd.DataFrame(
                 {"Code": table["code"], "Nom": table["nom"], indicator.label: labels}

@@ -5,12 +5,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from territorial import LEVEL_LABELS
-from territorial.catalysts import KINDS, densities, gaps
-from territorial.classify import classify
-from territorial.export import to_csv_bytes
-from territorial.formatting import format_number
-from territorial.fragility import FragilityError, available_presets, fragility
-from territorial.safetext import inert
+from territorial.analysis.catalysts import KINDS, densities, gaps
+from territorial.analysis.classify import classify
+from territorial.analysis.fragility import FragilityError, available_presets, fragility
+from territorial.outputs.export import to_csv_bytes
+from territorial.text.formatting import format_number
+from territorial.text.safetext import inert
 from ui.common import page_header, projection_mode, query_value, sources_footer, write_query
 from ui.maps import choropleth, legend_html, palette, show_map
 from ui.state import active_catalysts, catalyst_lists, fictional_banner, geography, store

@@ -4,10 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from territorial import LEVEL_LABELS
-from territorial.export import to_csv_bytes
-from territorial.fiche import cell_text, fiche_data, render_html
-from territorial.formatting import format_number
-from territorial.safetext import inert
+from territorial.outputs.export import to_csv_bytes
+from territorial.outputs.fiche import cell_text, fiche_data, render_html
+from territorial.text.formatting import format_number
+from territorial.text.safetext import inert
 from ui.common import page_header, query_value, sources_footer, write_query
 from ui.state import active_catalysts, fictional_banner, geography, store, workspace
 from ui.widgets import search_box
@@ -36,7 +36,7 @@ write_query(niveau=level, territoire=code)
 
 @st.cache_data(show_spinner="Calcul des fragilités…", max_entries=32)
 def priorities(level: str, scope: str, code: str, version: str) -> list[dict]:
-    from territorial.fragility import fragility
+    from territorial.analysis.fragility import fragility
 
     result = fragility(store(), level, scope, preset=PRESET)
     return result.priorities.get(code, [])
@@ -44,7 +44,7 @@ def priorities(level: str, scope: str, code: str, version: str) -> list[dict]:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def catalysts_near(level: str, code: str, version: str) -> dict:
-    from territorial.catalysts import catalyst_counts, nearest
+    from territorial.analysis.catalysts import catalyst_counts, nearest
 
     catalysts = active_catalysts()
     inside = int(catalyst_counts(catalysts, geo, level).get(code, 0))
@@ -53,19 +53,29 @@ def catalysts_near(level: str, code: str, version: str) -> dict:
         "fictif": catalysts.fictional,
         "dedans": inside,
         "proches": [
-            {"nom": r["nom"], "type": r["type_libelle"], "commune": r.get("nom_commune") or r["commune"],
-             "distance": f"{format_number(r['distance_km'], 1)} km"}
+            {
+                "nom": r["nom"],
+                "type": r["type_libelle"],
+                "commune": r.get("nom_commune") or r["commune"],
+                "distance": f"{format_number(r['distance_km'], 1)} km",
+            }
             for r in close.to_dict("records")
         ],
     }
 
 
 unit = geo.table(level, "france").set_index("code").loc[code]
-scope = f"region:{unit['region']}" if level == "commune" else ("france" if unit["outre_mer"] else "metropole")
+scope = (
+    f"region:{unit['region']}"
+    if level == "commune"
+    else ("france" if unit["outre_mer"] else "metropole")
+)
 version = f"{geo.perimeters_hash}-{workspace().version()}"  # per space: its own tables
 catalysts = active_catalysts()
 data = fiche_data(
-    store(), level, code,
+    store(),
+    level,
+    code,
     priorities=priorities(level, scope, code, version),
     catalysts=catalysts_near(level, code, version + catalysts.name),
 )
@@ -92,7 +102,9 @@ if "perimetre" in identity:
     )
 
 st.subheader("Fragilités prioritaires")
-st.caption(f"Jeu d'indicateurs « {PRESET} », comparé à {'la région' if level == 'commune' else 'la France métropolitaine'}.")
+st.caption(
+    f"Jeu d'indicateurs « {PRESET} », comparé à {'la région' if level == 'commune' else 'la France métropolitaine'}."
+)
 if data["priorites"]:
     for number, item in enumerate(data["priorites"], start=1):
         st.markdown(f"{number}. {inert(item['ecart_texte'])}")
@@ -102,17 +114,20 @@ else:
 st.subheader("Indicateurs")
 table = data["indicateurs"]
 rows = table.to_dict("records")
-shown = pd.DataFrame({
-    "Thème": table["theme"],
-    "Indicateur": table["indicateur"] + table["unite"].map(lambda u: f" ({u})" if u and u != "classe" else ""),
-    "Valeur": [cell_text(r, "valeur", level) for r in rows],
-    "Rang région": table["rang_region"],
-    "Rang France": table["rang_france"],
-    "Département": [cell_text(r, "departement", "departement") for r in rows],
-    "Région": [cell_text(r, "region", "region") for r in rows],
-    "France": [cell_text(r, "france", "france") for r in rows],
-    "Source, millésime, licence": table["source"],
-})
+shown = pd.DataFrame(
+    {
+        "Thème": table["theme"],
+        "Indicateur": table["indicateur"]
+        + table["unite"].map(lambda u: f" ({u})" if u and u != "classe" else ""),
+        "Valeur": [cell_text(r, "valeur", level) for r in rows],
+        "Rang région": table["rang_region"],
+        "Rang France": table["rang_france"],
+        "Département": [cell_text(r, "departement", "departement") for r in rows],
+        "Région": [cell_text(r, "region", "region") for r in rows],
+        "France": [cell_text(r, "france", "france") for r in rows],
+        "Source, millésime, licence": table["source"],
+    }
+)
 st.dataframe(shown, hide_index=True, width="stretch")
 st.caption(
     "Rang : 1er = valeur la plus haute. Selon l'indicateur, une valeur haute peut signaler une "
@@ -132,31 +147,41 @@ if data["programmes"]:
     for item in data["programmes"]:
         st.markdown(f"- **{inert(item['programme'])}** ({item['n']}) : {inert(item['membres'])}")
 else:
-    st.markdown("Aucun des programmes suivis (Petites villes de demain, Action cœur de ville, "
-                "Villages d'avenir, France services, Territoires d'industrie, Fabriques de "
-                "territoire, Manufactures de proximité, QPV) sur ce territoire.")
-st.caption("Sources : ANCT, membres des programmes (septembre 2024) ; ANCT, quartiers prioritaires "
-           "de la politique de la ville 2024. Territoires d'industrie : part de la population dans "
-           "le tableau des indicateurs.")
+    st.markdown(
+        "Aucun des programmes suivis (Petites villes de demain, Action cœur de ville, "
+        "Villages d'avenir, France services, Territoires d'industrie, Fabriques de "
+        "territoire, Manufactures de proximité, QPV) sur ce territoire."
+    )
+st.caption(
+    "Sources : ANCT, membres des programmes (septembre 2024) ; ANCT, quartiers prioritaires "
+    "de la politique de la ville 2024. Territoires d'industrie : part de la population dans "
+    "le tableau des indicateurs."
+)
 
 st.subheader("Catalyseurs territoriaux")
 fictional_banner(catalysts)
 near = data["catalyseurs"]
 st.markdown(f"{near['dedans']} catalyseur(s) dans ce territoire. Les plus proches :")
-st.dataframe(pd.DataFrame(near["proches"]).rename(columns=str.capitalize), hide_index=True, width="stretch")
+st.dataframe(
+    pd.DataFrame(near["proches"]).rename(columns=str.capitalize), hide_index=True, width="stretch"
+)
 
 exports = st.columns(2)
 slug = f"fiche_{LEVEL_LABELS[level].split()[0].lower()}_{code}"
 exports[0].download_button(
-    "Télécharger la fiche imprimable (HTML)", render_html(data).encode("utf-8"),
-    file_name=f"{slug}.html", mime="text/html",
+    "Télécharger la fiche imprimable (HTML)",
+    render_html(data).encode("utf-8"),
+    file_name=f"{slug}.html",
+    mime="text/html",
 )
 exports[1].download_button(
-    "Télécharger les données (CSV)", to_csv_bytes(
+    "Télécharger les données (CSV)",
+    to_csv_bytes(
         table.drop(columns=["decimales", "categories"]).assign(
             estimation=table["estimation"].map(", ".join)
         )
     ),
-    file_name=f"{slug}.csv", mime="text/csv",
+    file_name=f"{slug}.csv",
+    mime="text/csv",
 )
 sources_footer()

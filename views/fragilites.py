@@ -4,17 +4,17 @@ import pandas as pd
 import streamlit as st
 
 from territorial import LEVEL_LABELS
-from territorial.classify import classify
-from territorial.export import to_csv_bytes
-from territorial.formatting import format_number
-from territorial.fragility import (
+from territorial.analysis.classify import classify
+from territorial.analysis.fragility import (
     CLASS_LABELS,
     DEFAULT_PRESET,
     FragilityError,
     available_presets,
     fragility,
 )
-from territorial.safetext import inert
+from territorial.outputs.export import to_csv_bytes
+from territorial.text.formatting import format_number
+from territorial.text.safetext import inert
 from ui.common import page_header, projection_mode, query_value, sources_footer, write_query
 from ui.maps import choropleth, legend_html, palette, selected_code, show_map
 from ui.state import geography, store
@@ -40,12 +40,17 @@ with controls[1]:
     scope = scope_picker(level)
 with controls[2]:
     names = [*presets, OWN]
-    preset = st.selectbox("Jeu d'indicateurs", names, index=names.index(query_value("jeu", DEFAULT_PRESET, names)))
+    preset = st.selectbox(
+        "Jeu d'indicateurs", names, index=names.index(query_value("jeu", DEFAULT_PRESET, names))
+    )
 with controls[3]:
     references = {"france": "France", "region": "Sa région"}
     allowed = ["france"] if level == "region" else list(references)
     reference = st.radio(
-        "Comparer à", allowed, format_func=references.get, horizontal=True,
+        "Comparer à",
+        allowed,
+        format_func=references.get,
+        horizontal=True,
         index=allowed.index(query_value("reference", "france", allowed)),
     )
 
@@ -53,16 +58,21 @@ weights = None
 chosen = None
 if preset == OWN:
     eligible = [i for i in catalogue if i.polarity != "neutre"]
-    default_ids = [i for i in query_value("indicateurs", "", None).split(",") if i in {e.id for e in eligible}]
+    default_ids = [
+        i for i in query_value("indicateurs", "", None).split(",") if i in {e.id for e in eligible}
+    ]
     chosen = st.multiselect(
         "Indicateurs (seuls ceux qui ont un côté « fragile » sont proposés)",
-        [i.id for i in eligible], default=default_ids or [eligible[0].id],
+        [i.id for i in eligible],
+        default=default_ids or [eligible[0].id],
         format_func=lambda i: f"{catalogue[i].theme} · {catalogue[i].label}",
     )
     if chosen:
         columns = st.columns(min(len(chosen), 4))
         weights = [
-            columns[n % len(columns)].slider(f"Poids : {inert(catalogue[i].label)}", 1, 5, 1, key=f"poids-{i}")
+            columns[n % len(columns)].slider(
+                f"Poids : {inert(catalogue[i].label)}", 1, 5, 1, key=f"poids-{i}"
+            )
             for n, i in enumerate(chosen)
         ]
 else:
@@ -71,8 +81,13 @@ else:
 try:
     with st.spinner("Calcul des scores…"):
         result = fragility(
-            indicator_store, level, scope, indicators=chosen or None, weights=weights,
-            reference=reference, preset=None if preset == OWN else preset,
+            indicator_store,
+            level,
+            scope,
+            indicators=chosen or None,
+            weights=weights,
+            reference=reference,
+            preset=None if preset == OWN else preset,
         )
 except FragilityError as error:
     st.error(str(error))
@@ -86,14 +101,25 @@ if selected not in table.index:
 map_col, side_col = st.columns([2.1, 1.4] if projection_mode() else [3, 1.2])
 scores = table["score"].reindex(geo.table(level, scope)["code"].to_numpy())
 classes = table["classe"]
-breaks = [float(table.loc[classes == c, "score"].max()) for c in range(1, 6) if (classes == c).any()]
+breaks = [
+    float(table.loc[classes == c, "score"].max()) for c in range(1, 6) if (classes == c).any()
+]
 classification = classify(scores.reset_index(drop=True), "manuel", breaks=breaks[:-1] or breaks)
 colours = palette(classification.k, "sequentiel")
 with map_col:
     fig = choropleth(
-        level, scope, pd.Series(scores.index), scores, classification, colours,
-        "Score de fragilité", "/ 100", 1, ranks=table["rang_texte"].reindex(scores.index).fillna("–"),
-        selected=selected or None, height=740 if projection_mode() else 600,
+        level,
+        scope,
+        pd.Series(scores.index),
+        scores,
+        classification,
+        colours,
+        "Score de fragilité",
+        "/ 100",
+        1,
+        ranks=table["rang_texte"].reindex(scores.index).fillna("–"),
+        selected=selected or None,
+        height=740 if projection_mode() else 600,
     )
     clicked = selected_code(show_map(fig, key=f"fragilites-{level}-{scope}"))
     if clicked:
@@ -102,34 +128,51 @@ with side_col:
     st.markdown(f"**Classes de fragilité** — {inert(LEVEL_LABELS[level])}")
     present = [c for c in range(1, 6) if (classes == c).any()]
     legend = legend_html(
-        classification, colours, "", lambda v: format_number(v, 1), names=[CLASS_LABELS[c] for c in present]
+        classification,
+        colours,
+        "",
+        lambda v: format_number(v, 1),
+        names=[CLASS_LABELS[c] for c in present],
     )
     st.markdown(legend, unsafe_allow_html=True)
     st.caption("Classes : quintiles du score (un cinquième des territoires chacune).")
     if selected:
         row = table.loc[selected]
         st.subheader(inert(row["nom"]))
-        st.markdown(f"Score **{format_number(row['score'], 1)}** / 100 — rang **{inert(row['rang_texte'])}** — {inert(row['classe_libelle'])}")
+        st.markdown(
+            f"Score **{format_number(row['score'], 1)}** / 100 — rang **{inert(row['rang_texte'])}** — {inert(row['classe_libelle'])}"
+        )
         for number, item in enumerate(result.priorities.get(selected, []), start=1):
             st.markdown(f"{number}. {inert(item['ecart_texte'])}")
-        st.page_link("views/fiche.py", label="Ouvrir la fiche", icon=":material/description:",
-                     query_params={"niveau": level, "territoire": selected})
+        st.page_link(
+            "views/fiche.py",
+            label="Ouvrir la fiche",
+            icon=":material/description:",
+            query_params={"niveau": level, "territoire": selected},
+        )
 
 st.subheader("Classement")
-shown = pd.DataFrame({
-    "Rang": table["rang_texte"],
-    "Territoire": table["nom"],
-    "Score (0-100)": table["score"].map(lambda v: format_number(v, 1)),
-    "Classe": table["classe_libelle"],
-    "Fragilités prioritaires": table["priorites_texte"],
-    "Couverture des données": (100 * table["couverture"]).round(0).astype("Int64").astype(str) + " %",
-    "Sans score : raison": table["sans_score_raison"],
-}).rename_axis("Code")
+shown = pd.DataFrame(
+    {
+        "Rang": table["rang_texte"],
+        "Territoire": table["nom"],
+        "Score (0-100)": table["score"].map(lambda v: format_number(v, 1)),
+        "Classe": table["classe_libelle"],
+        "Fragilités prioritaires": table["priorites_texte"],
+        "Couverture des données": (100 * table["couverture"]).round(0).astype("Int64").astype(str)
+        + " %",
+        "Sans score : raison": table["sans_score_raison"],
+    }
+).rename_axis("Code")
 st.dataframe(shown, width="stretch", height=420 if not projection_mode() else 600)
-st.download_button("Télécharger le classement (CSV)", to_csv_bytes(
-    table.reset_index(), sources=[indicator_store.catalogue[i] for i in result.indicators]
-),
-                   file_name=f"fragilites_{level}.csv", mime="text/csv")
+st.download_button(
+    "Télécharger le classement (CSV)",
+    to_csv_bytes(
+        table.reset_index(), sources=[indicator_store.catalogue[i] for i in result.indicators]
+    ),
+    file_name=f"fragilites_{level}.csv",
+    mime="text/csv",
+)
 
 with st.expander("Méthode (en clair)", expanded=projection_mode() is False):
     st.markdown(inert(result.method_note).replace("\n", "  \n"))
@@ -137,8 +180,12 @@ with st.expander("Méthode (en clair)", expanded=projection_mode() is False):
         st.caption(inert(note))
 
 write_query(
-    niveau=level, perimetre=scope, jeu=preset, reference=reference,
-    indicateurs=",".join(chosen) if chosen else None, territoire=selected or None,
+    niveau=level,
+    perimetre=scope,
+    jeu=preset,
+    reference=reference,
+    indicateurs=",".join(chosen) if chosen else None,
+    territoire=selected or None,
 )
 
 sources_footer()

@@ -6,7 +6,7 @@ pickers; each view is drawn by :mod:`ui.regions_views`.
 
 import streamlit as st
 
-from territorial.compare import (
+from territorial.analysis.compare import (
     REFERENCES,
     reference_values,
     region_comparison,

@@ -17,7 +17,7 @@ from sqlalchemy import insert, select, update
 from territorial.storage.database import Database, create_atelier, now
 from territorial.storage.schema import perimeter_sets, settings, spaces, tables
 from territorial.storage.spaces import _jsonable
-from territorial.workspace import FALLBACK_PERIMETERS, Workspace
+from territorial.storage.workspace import FALLBACK_PERIMETERS, Workspace
 
 __all__ = ["IMPORTED_NAME", "import_workspace"]
 

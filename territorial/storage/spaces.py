@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from territorial.storage.database import StorageError, now
 from territorial.storage.schema import perimeter_sets, spaces, views
 from territorial.storage.schema import tables as saved_tables
-from territorial.workspace import slugify
+from territorial.storage.workspace import slugify
 
 __all__ = ["ConflictError", "ReadOnlyError", "Space"]
 

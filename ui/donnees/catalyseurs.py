@@ -6,9 +6,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from territorial.formatting import format_number
-from territorial.safetext import inert
-from territorial.workspace import slugify
+from territorial.storage.workspace import slugify
+from territorial.text.formatting import format_number
+from territorial.text.safetext import inert
 from ui.donnees.common import (
     UNPLACED,
     attempt,
@@ -29,7 +29,7 @@ CATALYST_DIR = Path(__file__).resolve().parents[2] / "data" / "catalysts"
 
 @st.cache_resource(show_spinner="Placement des catalyseurs…", max_entries=4)
 def _load_catalysts(digest: str, _data: bytes, filename: str):
-    from territorial.catalysts import load_catalysts
+    from territorial.analysis.catalysts import load_catalysts
 
     return load_catalysts(_data, geography(), name=filename)
 
@@ -63,13 +63,13 @@ def section_catalysts() -> None:
     if read_only():
         return
     try:
-        import territorial.catalysts  # noqa: F401 - the loader, used by _load_catalysts
+        import territorial.analysis.catalysts  # noqa: F401 - the loader, used by _load_catalysts
     except ImportError:
         st.info("Le chargement des catalyseurs est en cours de préparation.")
         return
     folder = CATALYST_DIR
     try:
-        from territorial.catalysts_example import EXAMPLE_PATH
+        from territorial.analysis.catalysts_example import EXAMPLE_PATH
 
         folder = Path(EXAMPLE_PATH).parent
     except ImportError:

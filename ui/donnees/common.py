@@ -1,6 +1,6 @@
 """Shared pieces of the Données page: constants, escaping, messages, listings.
 
-Every user-provided string shown on the page goes through :func:`territorial.safetext.inert` (Markdown and
+Every user-provided string shown on the page goes through :func:`territorial.text.safetext.inert` (Markdown and
 HTML neutralised) or into ``st.dataframe``; every problem with a file is shown as a French
 sentence (``TableError.message``, ``FetchError.message``), never as a traceback.
 """
@@ -16,12 +16,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from territorial.export import to_csv_bytes
-from territorial.formatting import format_number
-from territorial.safetext import inert
+from territorial.indicators.tables import ACCEPTED_FORMATS, MAX_BYTES, MAX_ROWS, TableError
+from territorial.outputs.export import to_csv_bytes
 from territorial.storage import StorageError
-from territorial.tables import ACCEPTED_FORMATS, MAX_BYTES, MAX_ROWS, TableError
-from territorial.workspace import slugify
+from territorial.storage.workspace import slugify
+from territorial.text.formatting import format_number
+from territorial.text.safetext import inert
 from ui.state import workspace
 
 TABLE_TYPES = ["csv", "txt", "tsv", "xlsx", "xlsm", "parquet"]
@@ -207,7 +207,7 @@ def read_only() -> bool:
 
 def official_module():
     try:
-        from territorial import official
+        from territorial.sources import official
     except ImportError:
         return None
     return official

@@ -7,10 +7,10 @@ import time
 import pandas as pd
 import streamlit as st
 
-from territorial.download import admin_origin
-from territorial.fetch import ROW_LABELS
-from territorial.formatting import format_number
-from territorial.safetext import inert
+from territorial.sources.download import admin_origin
+from territorial.sources.fetch import ROW_LABELS
+from territorial.text.formatting import format_number
+from territorial.text.safetext import inert
 from ui.donnees.common import (
     date_text,
     flash,
@@ -37,7 +37,7 @@ def _status_entries(manifest: dict) -> dict[str, dict]:
             return {e["id"]: e for e in official.status_fr(store())}
         except Exception:
             pass
-    from territorial.fetch import statuses
+    from territorial.sources.fetch import statuses
 
     out = {}
     for source_id, status in statuses().items():
@@ -101,7 +101,7 @@ def _after_fetch(source_id: str) -> str | None:
 
 def _run_fetch(source_id: str, spec: dict) -> None:
     """Update one source from the official addresses (or the administrator's mirror)."""
-    from territorial.fetch import FetchError, fetch
+    from territorial.sources.fetch import FetchError, fetch
 
     label = spec.get("short_label") or spec["label"]
     bar = st.progress(0.0, text=f"{label} : connexion…")
@@ -160,7 +160,7 @@ def _run_fetch(source_id: str, spec: dict) -> None:
 
 
 def section_official() -> None:
-    from territorial.fetch import load_manifest
+    from territorial.sources.fetch import load_manifest
 
     st.subheader("Mettre à jour les données officielles")
     st.markdown(

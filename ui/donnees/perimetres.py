@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from territorial.formatting import format_number
-from territorial.perimeters import REFERENCE_COUNTS, PerimeterSet
-from territorial.safetext import inert
+from territorial.perimeters.model import REFERENCE_COUNTS, PerimeterSet
+from territorial.text.formatting import format_number
+from territorial.text.safetext import inert
 from ui.donnees.common import (
     attempt,
     bullets,
@@ -34,7 +34,7 @@ PERIMETER_KINDS = {
 
 @st.cache_resource(show_spinner="Lecture et contrôle des périmètres…", max_entries=4)
 def _load_perimeters(digest: str, _data: bytes, filename: str, kind: str, name: str):
-    from territorial.perimeters import load_crte, load_user_perimeters
+    from territorial.perimeters.model import load_crte, load_user_perimeters
 
     if kind == "officiel":
         return load_crte(_data, geography(), name or None, filename=filename)
@@ -381,7 +381,7 @@ def _official_crte(signature: str):
 
 def _downloaded_crte():
     """The CRTE set from the official-data cache (None, with a French note, when absent)."""
-    from territorial.fetch import status
+    from territorial.sources.fetch import status
 
     official = official_module()
     if official is None or not hasattr(official, "load_official_crte"):

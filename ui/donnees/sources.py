@@ -5,15 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from territorial.export import to_csv_bytes
-from territorial.safetext import inert
+from territorial.outputs.export import to_csv_bytes
+from territorial.text.safetext import inert
 from ui.state import geography, store, workspace
 
 
 def sources_table() -> pd.DataFrame:
     """Every source shown in the dashboard, with vintage and licence."""
-    from territorial.fetch import FetchError, load_manifest
-    from territorial.provenance import sources_table as provenance
+    from territorial.sources.fetch import FetchError, load_manifest
+    from territorial.sources.provenance import sources_table as provenance
 
     try:
         official = load_manifest()

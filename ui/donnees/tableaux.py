@@ -8,10 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from territorial import LEVEL_LABELS
-from territorial.export import to_csv_bytes
-from territorial.formatting import format_number
-from territorial.indicators import POLARITIES
-from territorial.join import (
+from territorial.indicators.catalogue import POLARITIES
+from territorial.indicators.join import (
     KEY_LEVELS,
     JoinReport,
     default_rule,
@@ -19,9 +17,11 @@ from territorial.join import (
     join_table,
     to_user_indicators,
 )
-from territorial.safetext import inert
-from territorial.tables import TableError, read_table
-from territorial.workspace import slugify
+from territorial.indicators.tables import TableError, read_table
+from territorial.outputs.export import to_csv_bytes
+from territorial.storage.workspace import slugify
+from territorial.text.formatting import format_number
+from territorial.text.safetext import inert
 from ui.donnees.common import (
     LIMITS,
     TYPE_LABELS,
@@ -75,7 +75,7 @@ def _reading_caption(raw) -> str:
         )
     ]
     if raw.encoding:
-        from territorial.tables import ENCODING_NAMES, SEPARATOR_NAMES
+        from territorial.indicators.tables import ENCODING_NAMES, SEPARATOR_NAMES
 
         parts.append(f"encodage {ENCODING_NAMES.get(raw.encoding, raw.encoding)}")
         parts.append(f"séparateur {SEPARATOR_NAMES.get(raw.separator, repr(raw.separator))}")
@@ -100,7 +100,7 @@ def _sheet_names(digest: str, _data: bytes, filename: str) -> list[str]:
 
         from openpyxl import load_workbook
 
-        from territorial.tables import check_xlsx_archive
+        from territorial.indicators.tables import check_xlsx_archive
 
         check_xlsx_archive(_data, filename)  # limits first: openpyxl reads shared strings
         book = load_workbook(io.BytesIO(_data), read_only=True)
@@ -480,7 +480,7 @@ def _saved_summary(meta: dict) -> list[str]:
     report = meta.get("rapport") or {}
     try:
         if meta.get("type") == "catalyseurs":
-            from territorial.catalysts import CatalystReport
+            from territorial.analysis.catalysts import CatalystReport
 
             fields = CatalystReport.__dataclass_fields__
             return CatalystReport(**{k: v for k, v in report.items() if k in fields}).summary_fr()

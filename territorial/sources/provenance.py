@@ -8,7 +8,7 @@ perimeter set, the fictional catalyst example and the user's own saved tables.
 Examples
 --------
 >>> from territorial import load_geography
->>> from territorial.indicators import load_catalogue
+>>> from territorial.indicators.catalogue import load_catalogue
 >>> table = sources_table(load_geography(), load_catalogue())
 >>> list(table.columns)
 ['Catégorie', 'Source', 'Millésime', 'Licence', 'Contenu']
@@ -22,8 +22,8 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from territorial.geography import Geography
-from territorial.indicators import Catalogue
+from territorial.geo.geography import Geography
+from territorial.indicators.catalogue import Catalogue
 
 __all__ = ["COLUMNS", "sources_table"]
 
@@ -84,7 +84,7 @@ def _catalogue_rows(catalogue: Catalogue) -> list[dict]:
 
 
 def _perimeter_rows(geo: Geography) -> list[dict]:
-    from territorial.crte import active_set_label
+    from territorial.perimeters.crte import active_set_label
 
     pset = geo.perimeters
     if pset.kind == "par_epci":
@@ -104,7 +104,7 @@ def _perimeter_rows(geo: Geography) -> list[dict]:
 
 def _raw_rows() -> list[dict]:
     """The official files shipped in ``data/raw/``, attributed to their producers."""
-    from territorial.raw import raw_manifest
+    from territorial.sources.raw import raw_manifest
 
     return [
         _row(
@@ -152,9 +152,9 @@ def sources_table(
     catalogue : Catalogue
         The shipped indicator catalogue (indicators grouped by source, vintage, licence).
     official : mapping, optional
-        The official sources manifest (:func:`territorial.fetch.load_manifest`).
+        The official sources manifest (:func:`territorial.sources.fetch.load_manifest`).
     user_tables : iterable of mapping
-        Metadata of the user's saved tables (:meth:`territorial.workspace.Workspace.tables`).
+        Metadata of the user's saved tables (:meth:`territorial.storage.workspace.Workspace.tables`).
 
     Returns
     -------

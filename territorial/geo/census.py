@@ -1,8 +1,8 @@
 """Commune components of the socio-economic indicators, from the raw files of ``data/raw/``.
 
-Read at build time only (``python -m territorial.build`` for the populations,
-``python -m territorial.indicators_build`` for the rest); the app reads the built parquet
-files. Every file goes through :func:`territorial.raw.raw_path` (sha256 checked).
+Read at build time only (``python -m territorial.geo.build`` for the populations,
+``python -m territorial.indicators.build`` for the rest); the app reads the built parquet
+files. Every file goes through :func:`territorial.sources.raw.raw_path` (sha256 checked).
 
 Codes of other vintages (COG 2021 for the comparateur, COG 2024 for the census and
 Filosofi) are brought to COG 2025 by :meth:`Geography.resolve_communes` (arrondissements,
@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from territorial.raw import raw_manifest, raw_path
+from territorial.sources.raw import raw_manifest, raw_path
 
 __all__ = [
     "CENSUS_FILE",
@@ -238,7 +238,7 @@ _COUNTED = {
 
 def _resolved(table: pd.DataFrame, geo, additive, name: str, split: set[str]):
     """Re-index a commune table on today's codes (see ``official.resolve_table``)."""
-    from territorial.official import resolve_table
+    from territorial.sources.official import resolve_table
 
     frame, report = resolve_table(table, geo, "commune", additive, name)
     frame = frame.reindex(geo.communes["code"])
@@ -348,7 +348,9 @@ def programme_components(geo) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         ],
         ignore_index=True,
     )
-    listing["programme_nom"] = listing["programme"].map({**PROGRAMMES, "qpv": "Quartiers prioritaires de la politique de la ville"})
+    listing["programme_nom"] = listing["programme"].map(
+        {**PROGRAMMES, "qpv": "Quartiers prioritaires de la politique de la ville"}
+    )
     report = {
         "membres_lus": int(len(members)),
         "codes_commune_inconnus": unknown,

@@ -1,7 +1,7 @@
 """The shipped CRTE perimeters: the ANCT list of December 2022, in today's geography.
 
 The default perimeter set of the app is built from the ANCT table shipped in
-``data/raw/`` (:data:`CRTE_RAW_FILE`) by ``python -m territorial.build`` (after the geography), which writes:
+``data/raw/`` (:data:`CRTE_RAW_FILE`) by ``python -m territorial.geo.build`` (after the geography), which writes:
 
 - ``data/geo/epci_2022_disparus.parquet``: the EPCIs of 2022 that have no SIREN today
   (merged or split since), with their 2022 member communes in today's codes, read from
@@ -11,7 +11,7 @@ The default perimeter set of the app is built from the ANCT table shipped in
   (the perimeter table, the provenance and the validation report).
 
 :func:`load_shipped_crte` reads them back in a few milliseconds; the building rules are
-those of :func:`territorial.perimeters.load_crte`.
+those of :func:`territorial.perimeters.model.load_crte`.
 
 Examples
 --------
@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from territorial.perimeters import CRTE_SOURCE, PerimeterSet, ValidationReport, load_crte
-from territorial.raw import raw_manifest, raw_path
+from territorial.perimeters.model import CRTE_SOURCE, PerimeterSet, ValidationReport, load_crte
+from territorial.sources.raw import raw_manifest, raw_path
 
 if TYPE_CHECKING:
-    from territorial.geography import Geography
+    from territorial.geo.geography import Geography
 
 __all__ = [
     "CRTE_RAW_FILE",
@@ -58,7 +58,7 @@ def build_former_epcis(geo: Geography) -> pd.DataFrame:
     A 2022 commune code is resolved like any user code (merged commune → commune
     nouvelle); ``commune`` is missing when no current commune matches.
     """
-    from territorial import _sources
+    from territorial.sources import build_inputs as _sources
 
     current = set(geo.epcis["code"])
     rows = []

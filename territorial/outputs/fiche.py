@@ -3,7 +3,7 @@
 Examples
 --------
 >>> from territorial import load_geography
->>> from territorial.store import IndicatorStore
+>>> from territorial.indicators.store import IndicatorStore
 >>> data = fiche_data(IndicatorStore(load_geography()), "commune", "42218")
 >>> data["identite"]["nom"]
 'Saint-Étienne'
@@ -20,11 +20,11 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from territorial.formatting import format_number, format_rank
-from territorial.geography import LEVEL_LABELS
-from territorial.indicators import INDICATOR_DIR
-from territorial.raw import raw_manifest
-from territorial.store import IndicatorStore
+from territorial.geo.geography import LEVEL_LABELS
+from territorial.indicators.catalogue import INDICATOR_DIR
+from territorial.indicators.store import IndicatorStore
+from territorial.sources.raw import raw_manifest
+from territorial.text.formatting import format_number, format_rank
 
 __all__ = [
     "cell_text",
@@ -37,8 +37,18 @@ __all__ = [
 ]
 
 MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
 )
 _MAX_NAMED = 12  # members named per programme; the others are counted
 

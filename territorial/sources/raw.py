@@ -19,9 +19,11 @@ import hashlib
 import json
 from pathlib import Path
 
+from territorial.paths import DATA_DIR
+
 __all__ = ["RAW_DIR", "RawDataError", "raw_manifest", "raw_path"]
 
-RAW_DIR = Path(__file__).resolve().parent.parent / "data" / "raw"
+RAW_DIR = DATA_DIR / "raw"
 
 
 class RawDataError(RuntimeError):

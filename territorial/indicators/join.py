@@ -7,7 +7,7 @@ normalised with the core's rules, and every row that does not join is listed wit
 Examples
 --------
 >>> from territorial import load_geography
->>> from territorial.tables import read_table
+>>> from territorial.indicators.tables import read_table
 >>> raw = read_table(b"code;valeur\\n1001;12\\n75108;3\\n99999;1\\n", "exemple.csv")
 >>> result = join_table(raw, load_geography())
 >>> result.report.level, result.report.matched, len(result.report.unmatched)
@@ -25,13 +25,13 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from territorial.codes import clean_series, normalise_series
-from territorial.formatting import format_number
-from territorial.geography import LEVEL_LABELS, Geography
-from territorial.indicators import Indicator
-from territorial.search import fold
-from territorial.store import UserIndicators
-from territorial.tables import RawTable, TableError, looks_like_codes, parse_numbers
+from territorial.geo.codes import clean_series, normalise_series
+from territorial.geo.geography import LEVEL_LABELS, Geography
+from territorial.geo.search import fold
+from territorial.indicators.catalogue import Indicator
+from territorial.indicators.store import UserIndicators
+from territorial.indicators.tables import RawTable, TableError, looks_like_codes, parse_numbers
+from territorial.text.formatting import format_number
 
 __all__ = ["JoinReport", "JoinResult", "KeyGuess", "detect_key", "join_table", "to_user_indicators"]
 
@@ -109,7 +109,9 @@ class JoinReport:
         if self.unmatched:
             reasons = pd.Series([u["raison"] for u in self.unmatched]).value_counts()
             detail = " ; ".join(f"{n} : {reason}" for reason, n in reasons.items())
-            lines.append(f"{_n(len(self.unmatched), 'ligne non rattachée', 'lignes non rattachées')} — {detail}.")
+            lines.append(
+                f"{_n(len(self.unmatched), 'ligne non rattachée', 'lignes non rattachées')} — {detail}."
+            )
         if self.duplicates_identical:
             lines.append(
                 f"{_n(self.duplicates_identical, 'ligne en double identique, comptée', 'lignes en double identiques, comptées')} une fois."

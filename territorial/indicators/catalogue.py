@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from territorial.paths import DATA_DIR
+
 __all__ = [
     "CATALOGUE_PATH",
     "INDICATOR_DIR",
@@ -39,7 +41,7 @@ __all__ = [
     "parent_mapping",
 ]
 
-INDICATOR_DIR = Path(__file__).resolve().parent.parent / "data" / "indicators"
+INDICATOR_DIR = DATA_DIR / "indicators"
 CATALOGUE_PATH = INDICATOR_DIR / "catalogue.toml"
 RULES = {
     "somme": "somme",
@@ -121,7 +123,9 @@ class Indicator:
         if self.rule == "evolution_annuelle" and not (
             self.numerator and self.denominator and self.period
         ):
-            raise ValueError(f"{self.id} : une évolution annuelle demande deux sommes et une période")
+            raise ValueError(
+                f"{self.id} : une évolution annuelle demande deux sommes et une période"
+            )
         if self.rule == "categorie" and not self.categories:
             raise ValueError(f"{self.id} : une typologie demande la liste de ses classes")
         object.__setattr__(self, "categories", tuple(self.categories))

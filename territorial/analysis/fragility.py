@@ -33,11 +33,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from territorial.formatting import format_number, format_rank
-from territorial.geography import LEVEL_LABELS, LEVELS, parse_scope
-from territorial.indicators import Catalogue, load_catalogue  # noqa: F401 (doctests)
-from territorial.jsonout import json_text
-from territorial.search import fold
+from territorial.geo.geography import LEVEL_LABELS, LEVELS, parse_scope
+from territorial.geo.search import fold
+from territorial.indicators.catalogue import Catalogue, load_catalogue  # noqa: F401 (doctests)
+from territorial.text.formatting import format_number, format_rank
+from territorial.text.jsonout import json_text
 
 __all__ = [
     "CLASS_LABELS",
@@ -629,7 +629,7 @@ class FragilityResult:
     Examples
     --------
     >>> from territorial import load_geography
-    >>> from territorial.store import IndicatorStore
+    >>> from territorial.indicators.store import IndicatorStore
     >>> result = fragility(IndicatorStore(load_geography()), "region", indicators=["densite"])
     >>> result.to_dict()["table"][0]["rang_texte"]
     '1er / 13'
@@ -745,9 +745,7 @@ def _drop_empty(values: pd.DataFrame, ids: list[str], catalogue) -> tuple[list[s
     return kept, notes
 
 
-def _drop_commune_extremes(
-    ids: list[str], level: str, catalogue
-) -> tuple[list[str], list[str]]:
+def _drop_commune_extremes(ids: list[str], level: str, catalogue) -> tuple[list[str], list[str]]:
     """At commune level, drop a min / max indicator whose base is also chosen.
 
     A commune's « distance maximale » is its own distance: scoring both would count the
@@ -810,7 +808,7 @@ def fragility(
     Examples
     --------
     >>> from territorial import load_geography
-    >>> from territorial.store import IndicatorStore
+    >>> from territorial.indicators.store import IndicatorStore
     >>> store = IndicatorStore(load_geography())
     >>> result = fragility(store, "departement", preset="Gouvernance locale")
     >>> len(result.table), int(result.table["rang"].iloc[0])
@@ -967,9 +965,9 @@ def _text_lines(result: FragilityResult, limit: int) -> list[str]:
 
 def _cli_store():
     """The shipped indicators plus the official ones in the download cache, as in the app."""
-    from territorial.geography import load_geography
-    from territorial.official import register_official
-    from territorial.store import IndicatorStore
+    from territorial.geo.geography import load_geography
+    from territorial.indicators.store import IndicatorStore
+    from territorial.sources.official import register_official
 
     store = IndicatorStore(load_geography())
     register_official(store)

@@ -21,12 +21,13 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from territorial.geography import Geography
-from territorial.safetext import inert
+from territorial.geo.geography import Geography
+from territorial.paths import STATIC_DIR
+from territorial.text.safetext import inert
 
 __all__ = ["STATIC_DIR", "GEOJSON_DECIMALS", "geojson_bytes", "write_geojson", "bounds", "fit_view"]
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "geo"
+STATIC_DIR = STATIC_DIR / "geo"
 GEOJSON_DECIMALS = 4  # about 10 m: finer than a screen pixel at commune zoom
 _FORMAT_VERSION = 3  # bump when the GeoJSON layout changes, to bust browser caches
 
@@ -39,7 +40,7 @@ def geojson_bytes(geo: Geography, level: str, scope: str) -> bytes:
     """FeatureCollection of a level's display geometry.
 
     Each feature's id is its code; its properties hold the code and the name made inert by
-    :func:`territorial.safetext.inert` (shown on hover by plotly, which decodes the
+    :func:`territorial.text.safetext.inert` (shown on hover by plotly, which decodes the
     character references: a user-supplied name cannot inject markup or a link).
     """
     table = geo.table(level, scope).dropna(subset=["geometry"])
@@ -48,7 +49,9 @@ def geojson_bytes(geo: Geography, level: str, scope: str) -> bytes:
     features = [
         f'{{"type":"Feature","id":{json.dumps(code)},"properties":{{"code":{json.dumps(code)},'
         f'"nom":{name}}},"geometry":{shape}}}'
-        for code, name, shape in zip(table["code"], names, shapely.to_geojson(geometry), strict=True)
+        for code, name, shape in zip(
+            table["code"], names, shapely.to_geojson(geometry), strict=True
+        )
     ]
     return ('{"type":"FeatureCollection","features":[' + ",".join(features) + "]}").encode()
 

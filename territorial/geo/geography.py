@@ -21,15 +21,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from territorial.codes import (
+from territorial.geo.codes import (
     normalise_commune_code,
     normalise_departement_code,
     normalise_series,
     normalise_siren,
 )
-from territorial.crte import FORMER_EPCI_FILE, load_shipped_crte
-from territorial.perimeters import PerimeterSet, ValidationReport, dissolve_perimeters
-from territorial.search import SearchIndex
+from territorial.geo.search import SearchIndex
+from territorial.paths import DATA_DIR
+from territorial.perimeters.crte import FORMER_EPCI_FILE, load_shipped_crte
+from territorial.perimeters.model import PerimeterSet, ValidationReport, dissolve_perimeters
 
 __all__ = [
     "GEO_DIR",
@@ -41,7 +42,7 @@ __all__ = [
     "parse_scope",
 ]
 
-GEO_DIR = Path(__file__).resolve().parent.parent / "data" / "geo"
+GEO_DIR = DATA_DIR / "geo"
 LEVELS = ("region", "departement", "perimetre", "epci", "commune")
 LEVEL_LABELS = {
     "region": "Région",

@@ -55,7 +55,8 @@ from typing import Any, BinaryIO, TextIO
 
 import pandas as pd
 
-from territorial.download import (
+from territorial.paths import REPO_ROOT
+from territorial.sources.download import (
     MAX_ARCHIVE_MEMBERS,
     MAX_UNCOMPRESSED_BYTES,
     Policy,
@@ -64,7 +65,7 @@ from territorial.download import (
     open_url,
     policy_for,
 )
-from territorial.jsonout import json_text
+from territorial.text.jsonout import json_text
 
 __all__ = [
     "LEVELS",
@@ -83,7 +84,7 @@ __all__ = [
     "statuses",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+
 MANIFEST_PATH = REPO_ROOT / "data" / "sources" / "official.json"
 CACHE_ENV = "TERRITORIAL_CACHE_DIR"
 MANIFEST_ENV = "TERRITORIAL_MANIFEST"
@@ -1713,7 +1714,7 @@ def fetch(
         ``crte``, ``filosofi``, ``census`` or ``density``.
     origin : str, optional
         An administrator's setting, never a visitor's text: None to use the
-        administrator's :data:`territorial.download.ORIGIN_ENV` when set, else
+        administrator's :data:`territorial.sources.download.ORIGIN_ENV` when set, else
         the manifest URLs (https, the manifest's hosts only, redirects only to
         them); an ``http(s)://`` base URL of a mirror (each resource's file
         name, ``mirror_name`` in the manifest, is appended; a full file URL is
@@ -1721,7 +1722,7 @@ def fetch(
         origins); or a local file or folder (for servers behind a proxy whose
         administrator downloaded the files by hand). Every resource is capped
         (``max_bytes`` in the manifest, else
-        :data:`territorial.download.DEFAULT_MAX_BYTES`), archives also once
+        :data:`territorial.sources.download.DEFAULT_MAX_BYTES`), archives also once
         decompressed.
     progress : callable, optional
         Called as ``progress(bytes_done, total_or_None)`` while each resource

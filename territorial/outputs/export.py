@@ -31,7 +31,7 @@ def neutralise(value: object) -> object:
 def attribution(indicators: Iterable) -> str:
     """Producer, vintage and licence of each indicator, once each, in order.
 
-    >>> from territorial.indicators import load_catalogue
+    >>> from territorial.indicators.catalogue import load_catalogue
     >>> attribution([load_catalogue()["taux_pauvrete_2021"]])
     'INSEE, Filosofi 2021 (base communale) — 2021 — Licence Ouverte 2.0'
     """

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from territorial.geography import Geography
-from territorial.indicators import (
+from territorial.geo.geography import Geography
+from territorial.indicators.catalogue import (
     INDICATOR_DIR,
     Catalogue,
     Indicator,
@@ -52,7 +52,7 @@ class UserIndicators:
 class OfficialIndicators:
     """Indicators of one official source, with what the source publishes at each level.
 
-    Built by :mod:`territorial.official` from a downloaded source; registered with
+    Built by :mod:`territorial.sources.official` from a downloaded source; registered with
     :meth:`IndicatorStore.add_official`.
 
     Attributes
@@ -273,7 +273,7 @@ class IndicatorStore:
         Examples
         --------
         >>> from territorial import load_geography
-        >>> from territorial.indicators import Indicator
+        >>> from territorial.indicators.catalogue import Indicator
         >>> store = IndicatorStore(load_geography())
         >>> rate = Indicator(id="t", label="t", unit="%", theme="x", polarity="neutre",
         ...                  rule="moyenne_ponderee", weight="w")

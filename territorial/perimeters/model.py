@@ -58,14 +58,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from territorial.codes import clean_cell, normalise_commune_code, normalise_siren
-from territorial.formatting import format_number
-from territorial.jsonout import json_text
-from territorial.search import fold
-from territorial.tables import RawTable, TableError, read_table
+from territorial.geo.codes import clean_cell, normalise_commune_code, normalise_siren
+from territorial.geo.search import fold
+from territorial.indicators.tables import RawTable, TableError, read_table
+from territorial.paths import DATA_DIR
+from territorial.text.formatting import format_number
+from territorial.text.jsonout import json_text
 
 if TYPE_CHECKING:
-    from territorial.geography import Geography
+    from territorial.geo.geography import Geography
 
 __all__ = [
     "CRTE_LAYOUTS",
@@ -82,7 +83,7 @@ __all__ = [
 ]
 
 REFERENCE_COUNTS = {"total": 833, "mono_epci": 660, "multi_epci": 173}
-_CACHE_DIR = Path(__file__).resolve().parent.parent / "data" / "cache" / "perimeters"
+_CACHE_DIR = DATA_DIR / "cache" / "perimeters"
 
 CRTE_SOURCE = {
     "editeur": "Agence nationale de la cohésion des territoires (ANCT)",
@@ -358,7 +359,7 @@ class ValidationReport:
 
     Every list holds plain dicts (JSON-safe through :meth:`to_dict`); row numbers
     (``ligne``) are the line numbers in the file, as given by
-    :func:`territorial.tables.read_table`.
+    :func:`territorial.indicators.tables.read_table`.
 
     Attributes
     ----------
@@ -1090,7 +1091,7 @@ def load_crte(
     Parameters
     ----------
     source : str, Path, bytes or binary file-like
-        The file (CSV, Excel or Parquet, read by :func:`territorial.tables.read_table`).
+        The file (CSV, Excel or Parquet, read by :func:`territorial.indicators.tables.read_table`).
     geo : Geography
         The geography the SIRENs are matched against.
     name : str, optional
@@ -1749,7 +1750,7 @@ def cli_perimeters(path: str, as_json: bool) -> int:
         it could not be used (French message on stderr).
     """
     try:
-        from territorial.geography import load_geography
+        from territorial.geo.geography import load_geography
 
         raw = read_table(path)
         _, report = _load_any(raw, load_geography())

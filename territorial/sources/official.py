@@ -1,8 +1,8 @@
 """Official open data in the app: INSEE indicators and the ANCT CRTE perimeters.
 
-Once a source is downloaded by :func:`territorial.fetch.fetch` (``python -m territorial
+Once a source is downloaded by :func:`territorial.sources.fetch.fetch` (``python -m territorial
 fetch all``, or the « Mettre à jour les données officielles » button), its cached tables
-become indicators of the :class:`~territorial.store.IndicatorStore`, usable everywhere
+become indicators of the :class:`~territorial.indicators.store.IndicatorStore`, usable everywhere
 like the shipped ones. They are not in ``catalogue.toml``: they exist only once
 downloaded.
 
@@ -15,7 +15,7 @@ downloaded.
   is not an INSEE level: its value is an *estimate*, the mean of the official values of
   the largest INSEE units wholly inside it (its whole EPCI, else its communes) weighted by
   the number of persons of fiscal households, flagged by
-  :meth:`~territorial.store.IndicatorStore.is_estimate`. ``menages_fiscaux`` is a count.
+  :meth:`~territorial.indicators.store.IndicatorStore.is_estimate`. ``menages_fiscaux`` is a count.
 - Grille communale de densité (``density``): shares of the population living in
   « urbain dense », « urbain intermédiaire » and « rural » communes, as INSEE groups the
   seven classes (the 7-level grid subdivides the 3-level one): 1 = grands centres urbains
@@ -27,7 +27,7 @@ downloaded.
 
 Commune codes go through :meth:`Geography.resolve_communes` (Paris, Lyon and Marseille
 arrondissements → commune, old codes → current commune); codes that match no unit are
-counted in a :class:`~territorial.join.JoinReport` per source and level.
+counted in a :class:`~territorial.indicators.join.JoinReport` per source and level.
 
 Examples
 --------
@@ -49,15 +49,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from territorial import fetch
-from territorial.fetch import FetchError, ParsedSource
-from territorial.formatting import format_number
-from territorial.geography import Geography
-from territorial.indicators import Indicator
-from territorial.join import JoinReport
-from territorial.perimeters import PerimeterSet, ValidationReport, load_crte
-from territorial.store import IndicatorStore, OfficialIndicators
-from territorial.tables import TableError, read_table
+from territorial.geo.geography import Geography
+from territorial.indicators.catalogue import Indicator
+from territorial.indicators.join import JoinReport
+from territorial.indicators.store import IndicatorStore, OfficialIndicators
+from territorial.indicators.tables import TableError, read_table
+from territorial.perimeters.model import PerimeterSet, ValidationReport, load_crte
+from territorial.sources import fetch
+from territorial.sources.fetch import FetchError, ParsedSource
+from territorial.text.formatting import format_number
 
 __all__ = [
     "ABSENT_FR",
@@ -200,7 +200,7 @@ def indicators_for(
     parsed : ParsedSource, optional
         The parsed source, to name the columns actually read in the method texts.
     manifest : mapping, optional
-        Manifest of the sources (default: :func:`territorial.fetch.load_manifest`).
+        Manifest of the sources (default: :func:`territorial.sources.fetch.load_manifest`).
     weight_fallback : bool, default False
         Filosofi only: say that the municipal population replaced the missing numbers of
         persons of fiscal households as weights.
@@ -595,11 +595,11 @@ def build_official(
     source_id : str
         ``filosofi``, ``census`` or ``density``.
     parsed : ParsedSource
-        From :func:`territorial.fetch.load_cached` (or :func:`territorial.fetch.parse`).
+        From :func:`territorial.sources.fetch.load_cached` (or :func:`territorial.sources.fetch.parse`).
     geo : Geography
         Geography the codes are joined to.
     record : mapping, optional
-        Status of the cached version (:func:`territorial.fetch.status`), for provenance.
+        Status of the cached version (:func:`territorial.sources.fetch.status`), for provenance.
     manifest : mapping, optional
         Manifest of the sources.
 
@@ -883,7 +883,7 @@ def join_reports(store: IndicatorStore) -> dict[str, dict[str, JoinReport]]:
     Returns
     -------
     dict
-        Source id → level → :class:`~territorial.join.JoinReport` (``summary_fr()`` gives
+        Source id → level → :class:`~territorial.indicators.join.JoinReport` (``summary_fr()`` gives
         the French sentences).
     """
     return {

@@ -3,7 +3,7 @@
 No list of the ~350 "catalyseurs territoriaux" is public: this file only shows the
 expected format and exercises every placement path. **None of its catalysts exists.**
 
-Method (``python -m territorial.catalysts_example``; two runs give identical bytes)
+Method (``python -m territorial.analysis.catalysts_example``; two runs give identical bytes)
 ---------------------------------------------------------------------------------
 * A :class:`numpy.random.Generator` seeded with :data:`SEED` draws everything, in a fixed
   order.
@@ -42,9 +42,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from territorial.catalysts import KINDS
-from territorial.geography import Geography, load_geography
-from territorial.postcodes_build import load_postcode_table
+from territorial.analysis.catalysts import KINDS
+from territorial.geo.geography import Geography, load_geography
+from territorial.geo.postcodes import load_postcode_table
+from territorial.paths import DATA_DIR
 
 __all__ = [
     "EXAMPLE_PATH",
@@ -67,9 +68,7 @@ LOCATION_SHARES = {
     "code_postal": 0.20,
     "code_et_coordonnees": 0.10,
 }
-EXAMPLE_PATH = (
-    Path(__file__).resolve().parent.parent / "data" / "catalysts" / "catalyseurs_fictifs.csv"
-)
+EXAMPLE_PATH = DATA_DIR / "catalysts" / "catalyseurs_fictifs.csv"
 COLUMNS = ["nom", "type", "code_commune", "code_postal", "latitude", "longitude", "fictif"]
 _MAX_TRIES = 10_000
 

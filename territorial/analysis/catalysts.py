@@ -8,15 +8,15 @@ row in a current commune and reports, row by row, what it could not place and wh
 Placement rules
 ---------------
 1. **Commune code** (column ``code_commune``, ``insee``, ``codgeo``...): normalised with
-   :meth:`~territorial.geography.Geography.resolve_communes` (lost leading zero,
+   :meth:`~territorial.geo.geography.Geography.resolve_communes` (lost leading zero,
    arrondissements of Paris/Lyon/Marseille, delegated, associated and old communes).
 2. Else **coordinates** (``latitude``/``longitude``, decimal comma allowed, WGS84 degrees
    or Lambert-93 metres): point in polygon on the detailed commune contours
-   (:attr:`~territorial.geography.Geography.detail_geometry`, ``shapely.STRtree``). A row
+   (:attr:`~territorial.geo.geography.Geography.detail_geometry`, ``shapely.STRtree``). A row
    whose two values only fall in France once swapped is placed and reported as swapped;
    a point in no commune (at sea, abroad) is reported, never dropped silently.
 3. Else **postcode** (``code_postal``, ``cp``), through the shipped real table
-   ``data/geo/code_postal.parquet`` (see :mod:`territorial.postcodes_build`). A postcode
+   ``data/geo/code_postal.parquet`` (see :mod:`territorial.geo.postcodes`). A postcode
    shared by several communes is reported as ambiguous and the row stays unplaced.
 
 When several locations are given, the first usable one places the row and the others are
@@ -56,12 +56,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from territorial.codes import clean_cell
-from territorial.formatting import format_number
-from territorial.geography import LEVEL_LABELS, Geography
-from territorial.jsonout import json_text
-from territorial.search import fold
-from territorial.tables import RawTable, TableError, parse_numbers, read_table
+from territorial.geo.codes import clean_cell
+from territorial.geo.geography import LEVEL_LABELS, Geography
+from territorial.geo.search import fold
+from territorial.indicators.tables import RawTable, TableError, parse_numbers, read_table
+from territorial.text.formatting import format_number
+from territorial.text.jsonout import json_text
 
 __all__ = [
     "KINDS",
@@ -166,7 +166,7 @@ def match_kind(text: object) -> str | None:
 # --------------------------------------------------------------------------- postcodes
 @functools.lru_cache(maxsize=1)
 def _postcode_index() -> dict[str, tuple[str, ...]]:
-    from territorial.postcodes_build import load_postcode_table
+    from territorial.geo.postcodes import load_postcode_table
 
     table = load_postcode_table()
     return {
@@ -482,7 +482,7 @@ def load_catalysts(
     Parameters
     ----------
     source : str, pathlib.Path, bytes, binary file-like or RawTable
-        The file (CSV, Excel or Parquet, read by :func:`territorial.tables.read_table`).
+        The file (CSV, Excel or Parquet, read by :func:`territorial.indicators.tables.read_table`).
     geo : Geography
         The geography (:func:`territorial.load_geography`).
     name : str, optional
@@ -839,12 +839,12 @@ def densities(catalysts: Catalysts, store, level: str, scope: str = "metropole")
     ----------
     catalysts : Catalysts
         From :func:`load_catalysts`.
-    store : territorial.store.IndicatorStore
+    store : territorial.indicators.store.IndicatorStore
         Gives ``population`` and ``superficie_km2`` (:meth:`IndicatorStore.values`).
     level : str
-        A level of :data:`territorial.store.AGGREGATION_LEVELS`.
+        A level of :data:`territorial.indicators.store.AGGREGATION_LEVELS`.
     scope : str, default "metropole"
-        Study scope (see :func:`territorial.geography.parse_scope`).
+        Study scope (see :func:`territorial.geo.geography.parse_scope`).
 
     Returns
     -------
@@ -856,7 +856,7 @@ def densities(catalysts: Catalysts, store, level: str, scope: str = "metropole")
     Examples
     --------
     >>> from territorial import load_geography
-    >>> from territorial.store import IndicatorStore
+    >>> from territorial.indicators.store import IndicatorStore
     >>> geo = load_geography()
     >>> catalysts, _ = load_catalysts(b"nom;code_commune\\nA;42218\\n", geo, "t.csv")
     >>> table = densities(catalysts, IndicatorStore(geo), "departement")
@@ -960,7 +960,7 @@ def gaps(
         Study scope; codes outside it are ignored.
     fragile_codes : iterable of str
         Codes of the territories to examine, normally the most fragile quintile
-        (``classe == 5``) of :func:`territorial.fragility.fragility`.
+        (``classe == 5``) of :func:`territorial.analysis.fragility.fragility`.
 
     Returns
     -------
@@ -1074,11 +1074,11 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 def _fragile_codes(store, level: str, scope: str) -> tuple[list[str] | None, str]:
     """Codes of the most fragile quintile, or ``None`` and why they are not available."""
     try:
-        from territorial.fragility import fragility
+        from territorial.analysis.fragility import fragility
     except ImportError:
         return None, (
             "Zones blanches non calculées : le module d'analyse des fragilités "
-            "(territorial.fragility) n'est pas disponible."
+            "(territorial.analysis.fragility) n'est pas disponible."
         )
     try:
         result = fragility(store, level, scope, preset=FRAGILITY_PRESET)
@@ -1115,8 +1115,8 @@ def cli_catalysts(path: str, level: str, scope: str, as_json: bool) -> int:
         0 when the file was read (unplaced rows are listed in the report), 2 when it could
         not be used (French message on stderr).
     """
-    from territorial.geography import load_geography
-    from territorial.store import IndicatorStore
+    from territorial.geo.geography import load_geography
+    from territorial.indicators.store import IndicatorStore
 
     try:
         geo = load_geography()
