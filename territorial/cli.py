@@ -120,7 +120,7 @@ def find(text: str, limit: int = 10) -> list[dict]:
 def sources() -> list[dict]:
     """Every source of what the dashboard shows, with vintage and licence."""
     from territorial.indicators.catalogue import load_catalogue
-    from territorial.sources.fetch import FetchError, load_manifest
+    from territorial.sources.manifest import FetchError, load_manifest
     from territorial.sources.provenance import sources_table
     from territorial.storage.workspace import Workspace
 
@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _report_failure(error: Exception) -> int:
     from territorial.indicators.tables import TableError
-    from territorial.sources.fetch import FetchError
+    from territorial.sources.manifest import FetchError
 
     message = (
         getattr(error, "message", None) if isinstance(error, TableError | FetchError) else None
@@ -362,7 +362,7 @@ def _main(argv: list[str] | None) -> int:
     elif args.command == "join":
         return _run_join(args)
     elif args.command == "fetch":
-        from territorial.sources.fetch import cli_fetch
+        from territorial.sources.cli import cli_fetch
 
         return cli_fetch(args.source, args.origin, args.json)
     elif args.command == "fragility":

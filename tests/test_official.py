@@ -26,9 +26,14 @@ import fixtures_official as fx  # noqa: E402
 
 from territorial.indicators.store import IndicatorStore  # noqa: E402
 from territorial.perimeters.model import PerimeterSet  # noqa: E402
-from territorial.sources import fetch as fetch_mod  # noqa: E402
-from territorial.sources import official  # noqa: E402
-from territorial.sources.fetch import FetchError, fetch, load_manifest  # noqa: E402
+from territorial.sources import (
+    official,  # noqa: E402
+    parsing,  # noqa: E402
+)
+from territorial.sources import parse as parse_mod  # noqa: E402
+from territorial.sources import status as source_status  # noqa: E402
+from territorial.sources.fetch import fetch
+from territorial.sources.manifest import FetchError, load_manifest  # noqa: E402
 from territorial.sources.official import (  # noqa: E402
     ABSENT_FR,
     build_official,
@@ -409,7 +414,7 @@ def test_filosofi_perimeter_is_a_flagged_weighted_estimate(geo, fetched, restore
 
 def test_filosofi_without_persons_uses_population_as_weight(geo, cache, tmp_path):
     path = filosofi_zip(tmp_path / "f.zip", drop_per=True)
-    table = build_official("filosofi", fetch_mod.parse("filosofi", path), geo)
+    table = build_official("filosofi", parse_mod.parse("filosofi", path), geo)
     assert "population municipale" in table.estimates["taux_pauvrete"]
     assert any("population municipale utilisée" in note for note in table.report["notes"])
     store = IndicatorStore(geo)
@@ -481,7 +486,7 @@ def test_census_coarser_level_given_by_the_file_is_used_as_published(geo):
     epci = pd.DataFrame(
         [[7100.0, 720.0, 3520.0, 300.0]], index=pd.Index([EPCI_A], name="code"), columns=columns
     )
-    parsed = fetch_mod.ParsedSource(
+    parsed = parsing.ParsedSource(
         "census", "2022", {"commune": commune, "epci": epci}, {"commune": 7, "epci": 1}
     )
     store = IndicatorStore(geo)
@@ -535,7 +540,7 @@ def test_official_crte_becomes_the_active_perimeter_set(geo, fetched, restore_pe
     pset, report = load_official_crte(geo)
     assert pset.kind == "officiel"
     assert pset.name.startswith("CRTE officiels (ANCT, fichier « crte_epci.csv », téléchargé le")
-    assert pset.source["sha256"] == fetch_mod.status("crte")["sha256"]
+    assert pset.source["sha256"] == source_status.status("crte")["sha256"]
     assert set(pset.membership[pset.membership == "crte_synth_74"].index) == set(
         COMMUNES_A + COMMUNES_B
     )
@@ -663,7 +668,7 @@ def test_status_after_download(geo, fetched):
     assert filosofi["ok"] is True and filosofi["etat"] == "à jour" and filosofi["charge"]
     assert filosofi["lignes"] == {"commune": 12, "epci": 2, "departement": 1, "region": 1}
     assert filosofi["lignes_texte"] == "12 communes, 2 EPCI, 1 département, 1 région"
-    assert filosofi["sha256"] == fetch_mod.status("filosofi")["sha256"]
+    assert filosofi["sha256"] == source_status.status("filosofi")["sha256"]
     assert filosofi["millesime"] == "2021" and filosofi["editeur"] == "Insee"
     assert filosofi["telecharge_le"] and " à " in filosofi["telecharge_le"]
     assert any("1 ligne non rattachée" in line for line in filosofi["rattachement"])

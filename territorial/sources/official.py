@@ -55,8 +55,10 @@ from territorial.indicators.join import JoinReport
 from territorial.indicators.store import IndicatorStore, OfficialIndicators
 from territorial.indicators.tables import TableError, read_table
 from territorial.perimeters.model import PerimeterSet, ValidationReport, load_crte
-from territorial.sources import fetch
-from territorial.sources.fetch import FetchError, ParsedSource
+from territorial.sources.cache import cache_dir
+from territorial.sources.manifest import LEVELS, FetchError, load_manifest
+from territorial.sources.parsing import ParsedSource
+from territorial.sources.status import cached_files, load_cached, status
 from territorial.text.formatting import format_number
 
 __all__ = [
@@ -81,7 +83,7 @@ SOURCE_IDS = ("crte", "filosofi", "census", "density")
 INDICATOR_SOURCES = ("filosofi", "census", "density")
 TABLE_PREFIX = "officiel:"
 ABSENT_FR = "absent : utilisez « Mettre à jour les données officielles »"
-INSEE_LEVELS = fetch.LEVELS  # commune, epci, departement, region
+INSEE_LEVELS = LEVELS  # commune, epci, departement, region
 
 THEME_POVERTY = "Pauvreté et emploi"
 THEME_DEMOGRAPHY = "Démographie"
@@ -143,7 +145,7 @@ def density_group(density_class: float) -> str | None:
 
 
 def _spec(source_id: str, manifest: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    manifest = manifest if manifest is not None else fetch.load_manifest()
+    manifest = manifest if manifest is not None else load_manifest()
     return manifest[source_id]
 
 
@@ -200,7 +202,7 @@ def indicators_for(
     parsed : ParsedSource, optional
         The parsed source, to name the columns actually read in the method texts.
     manifest : mapping, optional
-        Manifest of the sources (default: :func:`territorial.sources.fetch.load_manifest`).
+        Manifest of the sources (default: :func:`territorial.sources.load_manifest`).
     weight_fallback : bool, default False
         Filosofi only: say that the municipal population replaced the missing numbers of
         persons of fiscal households as weights.
@@ -595,11 +597,11 @@ def build_official(
     source_id : str
         ``filosofi``, ``census`` or ``density``.
     parsed : ParsedSource
-        From :func:`territorial.sources.fetch.load_cached` (or :func:`territorial.sources.fetch.parse`).
+        From :func:`territorial.sources.load_cached` (or :func:`territorial.sources.fetch.parse`).
     geo : Geography
         Geography the codes are joined to.
     record : mapping, optional
-        Status of the cached version (:func:`territorial.sources.fetch.status`), for provenance.
+        Status of the cached version (:func:`territorial.sources.status`), for provenance.
     manifest : mapping, optional
         Manifest of the sources.
 
@@ -682,15 +684,13 @@ def _signature(source_id: str) -> tuple:
     parts = []
     for previous in (False, True):
         with contextlib.suppress(FetchError):
-            for name, path in sorted(
-                (fetch.cached_files(source_id, previous=previous) or {}).items()
-            ):
+            for name, path in sorted((cached_files(source_id, previous=previous) or {}).items()):
                 with contextlib.suppress(OSError):
                     stat = Path(path).stat()
                     parts.append(
                         (previous, name, str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)
                     )
-    return (str(fetch.cache_dir()), tuple(parts))
+    return (str(cache_dir()), tuple(parts))
 
 
 @dataclass
@@ -702,10 +702,10 @@ class _Loaded:
 def _load_parsed(source_id: str) -> _Loaded | None:
     """The cached version, else the previous one when the current file is unreadable."""
     try:
-        parsed = fetch.load_cached(source_id)
+        parsed = load_cached(source_id)
     except FetchError as exc:
         try:
-            older = fetch.load_cached(source_id, previous=True)
+            older = load_cached(source_id, previous=True)
         except FetchError:
             older = None
         if older is None:
@@ -730,7 +730,7 @@ def _load_source(
     loaded = _load_parsed(source_id)
     table = None
     if loaded is not None and source_id in INDICATOR_SOURCES:
-        table = build_official(source_id, loaded.parsed, geo, record=fetch.status(source_id))
+        table = build_official(source_id, loaded.parsed, geo, record=status(source_id))
     if len(_MEMO) >= _MEMO_SIZE:
         with contextlib.suppress(KeyError, RuntimeError, StopIteration):  # other threads
             _MEMO.pop(next(iter(_MEMO)))
@@ -775,7 +775,7 @@ def _rows_text(rows: Mapping[str, int]) -> str:
 
 def _loaded_message(source_id: str, loaded: _Loaded, table: OfficialIndicators | None) -> str:
     parsed = loaded.parsed
-    record = fetch.status(source_id) or {}
+    record = status(source_id) or {}
     date = _date_fr(record.get("fetched_at"))
     if source_id == "crte":
         rows = parsed.tables.get("perimetre_rows")
@@ -931,12 +931,12 @@ def status_fr(store: IndicatorStore | None = None) -> list[dict[str, Any]]:
     ...     [(s["id"], s["etat"]) for s in status_fr()][:2]
     [('crte', 'absent'), ('filosofi', 'absent')]
     """
-    manifest = fetch.load_manifest()
+    manifest = load_manifest()
     out = []
     for source_id, spec in manifest.items():
-        record = fetch.status(source_id) or {}
+        record = status(source_id) or {}
         try:
-            present = fetch.cached_files(source_id) is not None
+            present = cached_files(source_id) is not None
         except FetchError:
             present = False
         ok = record.get("ok") if record else None
@@ -1040,11 +1040,11 @@ def load_official_crte(
     ...     load_official_crte(load_geography()) is None
     True
     """
-    files = fetch.cached_files("crte", previous=previous)
+    files = cached_files("crte", previous=previous)
     if not files:
         return None
     spec = _spec("crte")
-    record = fetch.status("crte") or {}
+    record = status("crte") or {}
     details = spec["resource_details"]["epci_crte"]
     shown = details.get("mirror_name") or Path(files["epci_crte"]).name
     if previous:

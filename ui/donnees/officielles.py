@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from territorial.sources.download import admin_origin
-from territorial.sources.fetch import ROW_LABELS
+from territorial.sources.manifest import ROW_LABELS
 from territorial.text.formatting import format_number
 from territorial.text.safetext import inert
 from ui.donnees.common import (
@@ -37,7 +37,7 @@ def _status_entries(manifest: dict) -> dict[str, dict]:
             return {e["id"]: e for e in official.status_fr(store())}
         except Exception:
             pass
-    from territorial.sources.fetch import statuses
+    from territorial.sources.status import statuses
 
     out = {}
     for source_id, status in statuses().items():
@@ -101,7 +101,8 @@ def _after_fetch(source_id: str) -> str | None:
 
 def _run_fetch(source_id: str, spec: dict) -> None:
     """Update one source from the official addresses (or the administrator's mirror)."""
-    from territorial.sources.fetch import FetchError, fetch
+    from territorial.sources.fetch import fetch
+    from territorial.sources.manifest import FetchError
 
     label = spec.get("short_label") or spec["label"]
     bar = st.progress(0.0, text=f"{label} : connexion…")
@@ -160,7 +161,7 @@ def _run_fetch(source_id: str, spec: dict) -> None:
 
 
 def section_official() -> None:
-    from territorial.sources.fetch import load_manifest
+    from territorial.sources.manifest import load_manifest
 
     st.subheader("Mettre à jour les données officielles")
     st.markdown(

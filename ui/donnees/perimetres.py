@@ -381,7 +381,7 @@ def _official_crte(signature: str):
 
 def _downloaded_crte():
     """The CRTE set from the official-data cache (None, with a French note, when absent)."""
-    from territorial.sources.fetch import status
+    from territorial.sources.status import status
 
     official = official_module()
     if official is None or not hasattr(official, "load_official_crte"):

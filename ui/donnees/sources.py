@@ -12,7 +12,7 @@ from ui.state import geography, store, workspace
 
 def sources_table() -> pd.DataFrame:
     """Every source shown in the dashboard, with vintage and licence."""
-    from territorial.sources.fetch import FetchError, load_manifest
+    from territorial.sources.manifest import FetchError, load_manifest
     from territorial.sources.provenance import sources_table as provenance
 
     try:
