@@ -26,22 +26,19 @@ import fixtures_official as fx  # noqa: E402
 
 from territorial.indicators.store import IndicatorStore  # noqa: E402
 from territorial.perimeters.model import PerimeterSet  # noqa: E402
-from territorial.sources import (
-    official,  # noqa: E402
-    parsing,  # noqa: E402
-)
+from territorial.sources import official_catalogue, parsing  # noqa: E402
 from territorial.sources import parse as parse_mod  # noqa: E402
 from territorial.sources import status as source_status  # noqa: E402
-from territorial.sources.fetch import fetch
+from territorial.sources.fetch import fetch  # noqa: E402
 from territorial.sources.manifest import FetchError, load_manifest  # noqa: E402
 from territorial.sources.official import (  # noqa: E402
-    ABSENT_FR,
-    build_official,
     join_reports,
     load_official_crte,
     register_official,
-    status_fr,
 )
+from territorial.sources.official_build import build_official  # noqa: E402
+from territorial.sources.official_catalogue import ABSENT_FR  # noqa: E402
+from territorial.sources.official_status import status_fr  # noqa: E402
 
 MANIFEST = load_manifest()
 EPCI_A = "200000172"  # CC Faucigny-Glières
@@ -166,7 +163,7 @@ def density_xlsx(path: Path, values=None) -> Path:
     sheet.append([])
     sheet.append(["CODGEO", "LIBGEO", "DENS", "LIBDENS", "PMUN22"])
     for code, (dens, pmun) in (values or DENSITY).items():
-        sheet.append([code, fx.SYNTH, dens, official.DENSITY_CLASSES[dens], pmun])
+        sheet.append([code, fx.SYNTH, dens, official_catalogue.DENSITY_CLASSES[dens], pmun])
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
     return path

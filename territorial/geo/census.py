@@ -238,7 +238,7 @@ _COUNTED = {
 
 def _resolved(table: pd.DataFrame, geo, additive, name: str, split: set[str]):
     """Re-index a commune table on today's codes (see ``official.resolve_table``)."""
-    from territorial.sources.official import resolve_table
+    from territorial.sources.official_build import resolve_table
 
     frame, report = resolve_table(table, geo, "commune", additive, name)
     frame = frame.reindex(geo.communes["code"])

@@ -31,10 +31,11 @@ def _rows_text(rows: dict | None) -> str:
 
 def _status_entries(manifest: dict) -> dict[str, dict]:
     """Per source id: French state (``etat``, ``message``), date, rows, sha256, size."""
-    official = official_module()
-    if official is not None and hasattr(official, "status_fr"):
+    if official_module() is not None:
+        from territorial.sources.official_status import status_fr
+
         try:
-            return {e["id"]: e for e in official.status_fr(store())}
+            return {e["id"]: e for e in status_fr(store())}
         except Exception:
             pass
     from territorial.sources.status import statuses
