@@ -352,7 +352,7 @@ def _main(argv: list[str] | None) -> int:
     elif args.command == "find":
         _print(find(args.text, args.limit), args.json, _find_lines)
     elif args.command == "perimeters":
-        from territorial.perimeters.model import cli_perimeters
+        from territorial.perimeters.cli import cli_perimeters
 
         return cli_perimeters(args.file, args.json)
     elif args.command == "indicators":

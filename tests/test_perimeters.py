@@ -19,17 +19,10 @@ import shapely
 from territorial.cli import main as cli_main
 from territorial.indicators.tables import TableError
 from territorial.perimeters import model as per
-from territorial.perimeters.model import (
-    CRTE_LAYOUTS,
-    REFERENCE_COUNTS,
-    PerimeterSet,
-    cli_perimeters,
-    detect_crte_layout,
-    dissolve_perimeters,
-    load_crte,
-    load_user_perimeters,
-    slugify,
-)
+from territorial.perimeters.cli import cli_perimeters
+from territorial.perimeters.crte_layout import CRTE_LAYOUTS, detect_crte_layout, load_crte
+from territorial.perimeters.model import REFERENCE_COUNTS, PerimeterSet, dissolve_perimeters
+from territorial.perimeters.userfiles import load_user_perimeters, slugify
 
 MGP = "200054781"
 UNKNOWN_SIREN = "209999999"

@@ -85,7 +85,9 @@ def _geography_with(sha256: str, kind: str, name: str, filename: str, _space: Sp
 
 def _rebuild(kind: str, data: bytes, name: str, filename: str | None):
     """A saved perimeter set from its source: ANCT file, user file, or one per EPCI."""
-    from territorial.perimeters.model import PerimeterSet, load_crte, load_user_perimeters
+    from territorial.perimeters.crte_layout import load_crte
+    from territorial.perimeters.model import PerimeterSet
+    from territorial.perimeters.userfiles import load_user_perimeters
 
     if kind == "par_epci":  # no file: rebuilt from the geography
         return PerimeterSet.one_per_epci(base_geography().communes), None

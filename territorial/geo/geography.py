@@ -30,7 +30,8 @@ from territorial.geo.codes import (
 from territorial.geo.search import SearchIndex
 from territorial.paths import DATA_DIR
 from territorial.perimeters.crte import FORMER_EPCI_FILE, load_shipped_crte
-from territorial.perimeters.model import PerimeterSet, ValidationReport, dissolve_perimeters
+from territorial.perimeters.model import PerimeterSet, dissolve_perimeters
+from territorial.perimeters.report import ValidationReport
 
 __all__ = [
     "GEO_DIR",

@@ -29,7 +29,9 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from territorial.perimeters.model import CRTE_SOURCE, PerimeterSet, ValidationReport, load_crte
+from territorial.perimeters.crte_layout import load_crte
+from territorial.perimeters.model import CRTE_SOURCE, PerimeterSet
+from territorial.perimeters.report import ValidationReport
 from territorial.sources.raw import raw_manifest, raw_path
 
 if TYPE_CHECKING:

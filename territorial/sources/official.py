@@ -50,7 +50,9 @@ from territorial.geo.geography import Geography
 from territorial.indicators.join import JoinReport
 from territorial.indicators.store import IndicatorStore, OfficialIndicators
 from territorial.indicators.tables import TableError, read_table
-from territorial.perimeters.model import PerimeterSet, ValidationReport, load_crte
+from territorial.perimeters.crte_layout import load_crte
+from territorial.perimeters.model import PerimeterSet
+from territorial.perimeters.report import ValidationReport
 from territorial.sources.cache import cache_dir
 from territorial.sources.manifest import FetchError
 from territorial.sources.official_build import _Loaded, build_official

@@ -34,7 +34,8 @@ PERIMETER_KINDS = {
 
 @st.cache_resource(show_spinner="Lecture et contrôle des périmètres…", max_entries=4)
 def _load_perimeters(digest: str, _data: bytes, filename: str, kind: str, name: str):
-    from territorial.perimeters.model import load_crte, load_user_perimeters
+    from territorial.perimeters.crte_layout import load_crte
+    from territorial.perimeters.userfiles import load_user_perimeters
 
     if kind == "officiel":
         return load_crte(_data, geography(), name or None, filename=filename)
