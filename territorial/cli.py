@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _report_failure(error: Exception) -> int:
-    from territorial.indicators.tables import TableError
+    from territorial.indicators.table_base import TableError
     from territorial.sources.manifest import FetchError
 
     message = (
@@ -390,7 +390,7 @@ def _indicator_lines(payload: list[dict]) -> list[str]:
 
 
 def _run_join(args) -> int:
-    from territorial.indicators.tables import TableError
+    from territorial.indicators.table_base import TableError
 
     try:
         payload = join(args.file, args.key, args.level, args.scope)

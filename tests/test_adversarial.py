@@ -20,7 +20,8 @@ import adversarial  # noqa: E402
 
 from territorial.analysis.catalysts import load_catalysts  # noqa: E402
 from territorial.geo.geography import load_geography  # noqa: E402
-from territorial.indicators.tables import TableError, read_table  # noqa: E402
+from territorial.indicators.table_base import TableError  # noqa: E402
+from territorial.indicators.tables import read_table
 from territorial.perimeters.userfiles import load_user_perimeters  # noqa: E402
 
 FRENCH = set("éèàùâêîôûç«»")

@@ -24,7 +24,7 @@ from territorial.analysis.catalysts import (
 )
 from territorial.geo.postcodes import load_postcode_table
 from territorial.indicators.store import IndicatorStore
-from territorial.indicators.tables import TableError
+from territorial.indicators.table_base import TableError
 
 EXAMPLE = catalysts_example.EXAMPLE_PATH
 

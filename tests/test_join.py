@@ -12,7 +12,8 @@ import pytest
 from territorial.geo.geography import Geography
 from territorial.indicators.join import default_rule, detect_key, join_table, to_user_indicators
 from territorial.indicators.store import IndicatorStore
-from territorial.indicators.tables import RawTable, TableError, read_table
+from territorial.indicators.table_base import RawTable, TableError
+from territorial.indicators.tables import read_table
 
 SAINT_ETIENNE = "42218"
 AMBIGUOUS = "nom ambigu (plusieurs territoires)"

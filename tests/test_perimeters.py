@@ -17,7 +17,7 @@ import pytest
 import shapely
 
 from territorial.cli import main as cli_main
-from territorial.indicators.tables import TableError
+from territorial.indicators.table_base import TableError
 from territorial.perimeters import model as per
 from territorial.perimeters.cli import cli_perimeters
 from territorial.perimeters.crte_layout import CRTE_LAYOUTS, detect_crte_layout, load_crte

@@ -12,18 +12,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from territorial.indicators import tables
-from territorial.indicators.tables import (
-    SECRET_MARKERS,
-    NumberReport,
-    RawTable,
-    TableError,
-    cell_to_str,
-    detect_separator,
-    numeric_columns,
-    parse_numbers,
-    read_table,
-)
+from territorial.indicators import csv_reader, numeric, table_base
+from territorial.indicators.csv_reader import detect_separator
+from territorial.indicators.numeric import NumberReport, numeric_columns, parse_numbers
+from territorial.indicators.sheet_reader import cell_to_str
+from territorial.indicators.table_base import SECRET_MARKERS, RawTable, TableError
+from territorial.indicators.tables import read_table
 
 # --------------------------------------------------------------------------- helpers
 
@@ -412,7 +406,7 @@ def test_single_column_file():
 
 
 def test_too_big_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(tables, "MAX_BYTES", 1024 * 1024)
+    monkeypatch.setattr(table_base, "MAX_BYTES", 1024 * 1024)
     data = b"code;pop\n" + b"01001;1\n" * 200_000  # 1.5 Mo
     path = write(tmp_path, "gros.csv", data)
     for source in (path, data, FakeUpload(data, "gros.csv"), io.BytesIO(data)):
@@ -421,7 +415,7 @@ def test_too_big_file(tmp_path, monkeypatch):
 
 
 def test_too_many_rows_csv(monkeypatch):
-    monkeypatch.setattr(tables, "MAX_ROWS", 3)
+    monkeypatch.setattr(table_base, "MAX_ROWS", 3)
     assert len(read_table(b"c;p\n1;1\n2;2\n3;3\n", "t.csv").frame) == 3
     message = error_of(b"c;p\n1;1\n2;2\n3;3\n4;4\n", "t.csv")
     assert "plus de 3 lignes" in message
@@ -433,7 +427,7 @@ def test_unexpected_errors_are_wrapped(monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("panne interne")
 
-    monkeypatch.setattr(tables.pd, "read_csv", boom)
+    monkeypatch.setattr(csv_reader.pd, "read_csv", boom)
     message = error_of(b"code;pop\n1;2\n", "t.csv")
     assert message.startswith("Le fichier « t.csv » n'a pas pu être lu")
     assert "panne interne" not in message  # a library's (English) text never reaches the user
@@ -514,7 +508,7 @@ def test_xlsx_only_header():
 
 
 def test_xlsx_too_many_rows(monkeypatch):
-    monkeypatch.setattr(tables, "MAX_ROWS", 2)
+    monkeypatch.setattr(table_base, "MAX_ROWS", 2)
     data = xlsx_bytes({"A": [["code"], ["1"], ["2"], ["3"]]})
     assert "plus de 2 lignes" in error_of(data, "t.xlsx")
 
@@ -555,7 +549,7 @@ def test_parquet_ignores_header_row_with_a_note():
 def test_parquet_too_many_rows_and_damaged(monkeypatch):
     data = parquet_bytes(pd.DataFrame({"a": range(5)}))
     assert "illisible" in error_of(data[:20] + b"PAR1", "t.parquet")
-    monkeypatch.setattr(tables, "MAX_ROWS", 4)
+    monkeypatch.setattr(table_base, "MAX_ROWS", 4)
     assert "plus de 4 lignes" in error_of(data, "t.parquet")
 
 
@@ -687,8 +681,8 @@ def test_dot_and_comma_ambiguity_rule(cells, expected):
 
 def _full_parser(cells: list[str]) -> np.ndarray:
     """The general path of parse_numbers, bypassing its plain-number fast path."""
-    text = tables._as_text(pd.Series(cells))
-    return tables._to_floats(tables._number_text(text))
+    text = numeric._as_text(pd.Series(cells))
+    return numeric._to_floats(numeric._number_text(text))
 
 
 @pytest.mark.parametrize(
@@ -704,8 +698,8 @@ def _full_parser(cells: list[str]) -> np.ndarray:
 def test_plain_number_fast_path_agrees_with_the_full_parser(cells):
     numbers, report = parse_numbers(pd.Series(cells))
     assert (
-        tables._plain_numbers(
-            tables._as_text(pd.Series(cells)),
+        numeric._plain_numbers(
+            numeric._as_text(pd.Series(cells)),
             np.array([c.lower() in SECRET_MARKERS for c in cells]),
         )
         is not None
@@ -727,8 +721,8 @@ def test_plain_number_fast_path_agrees_with_the_full_parser(cells):
     ],
 )
 def test_other_columns_leave_the_fast_path(cells):
-    text = tables._as_text(pd.Series(cells))
-    assert tables._plain_numbers(text, np.zeros(len(cells), dtype=bool)) is None
+    text = numeric._as_text(pd.Series(cells))
+    assert numeric._plain_numbers(text, np.zeros(len(cells), dtype=bool)) is None
 
 
 # --------------------------------------------------------------------------- numeric_columns

@@ -59,7 +59,9 @@ import shapely
 from territorial.geo.codes import clean_cell
 from territorial.geo.geography import LEVEL_LABELS, Geography
 from territorial.geo.search import fold
-from territorial.indicators.tables import RawTable, TableError, parse_numbers, read_table
+from territorial.indicators.numeric import parse_numbers
+from territorial.indicators.table_base import RawTable, TableError
+from territorial.indicators.tables import read_table
 from territorial.text.formatting import format_number
 from territorial.text.jsonout import json_text
 

@@ -29,8 +29,9 @@ from territorial.geo.codes import clean_series, normalise_series
 from territorial.geo.geography import LEVEL_LABELS, Geography
 from territorial.geo.search import fold
 from territorial.indicators.catalogue import Indicator
+from territorial.indicators.numeric import looks_like_codes, parse_numbers
 from territorial.indicators.store import UserIndicators
-from territorial.indicators.tables import RawTable, TableError, looks_like_codes, parse_numbers
+from territorial.indicators.table_base import RawTable, TableError
 from territorial.text.formatting import format_number
 
 __all__ = ["JoinReport", "JoinResult", "KeyGuess", "detect_key", "join_table", "to_user_indicators"]

@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from territorial.indicators.tables import RawTable, TableError, read_table
+from territorial.indicators.table_base import RawTable, TableError
+from territorial.indicators.tables import read_table
 from territorial.text.jsonout import json_text
 
 if TYPE_CHECKING:

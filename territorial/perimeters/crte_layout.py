@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from territorial.geo.codes import clean_cell, normalise_siren
-from territorial.indicators.tables import RawTable, TableError, read_table
+from territorial.indicators.table_base import RawTable, TableError
+from territorial.indicators.tables import read_table
 
 if TYPE_CHECKING:
     from territorial.geo.geography import Geography

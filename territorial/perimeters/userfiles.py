@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from territorial.geo.codes import clean_cell, normalise_commune_code, normalise_siren
 from territorial.geo.search import fold
-from territorial.indicators.tables import RawTable, TableError, read_table
+from territorial.indicators.table_base import RawTable, TableError
+from territorial.indicators.tables import read_table
 
 if TYPE_CHECKING:
     from territorial.geo.geography import Geography

@@ -49,7 +49,8 @@ import pandas as pd
 from territorial.geo.geography import Geography
 from territorial.indicators.join import JoinReport
 from territorial.indicators.store import IndicatorStore, OfficialIndicators
-from territorial.indicators.tables import TableError, read_table
+from territorial.indicators.table_base import TableError
+from territorial.indicators.tables import read_table
 from territorial.perimeters.crte_layout import load_crte
 from territorial.perimeters.model import PerimeterSet
 from territorial.perimeters.report import ValidationReport

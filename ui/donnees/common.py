@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from territorial.indicators.tables import ACCEPTED_FORMATS, MAX_BYTES, MAX_ROWS, TableError
+from territorial.indicators.table_base import ACCEPTED_FORMATS, MAX_BYTES, MAX_ROWS, TableError
 from territorial.outputs.export import to_csv_bytes
 from territorial.storage import StorageError
 from territorial.storage.workspace import slugify

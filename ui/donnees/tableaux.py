@@ -17,7 +17,8 @@ from territorial.indicators.join import (
     join_table,
     to_user_indicators,
 )
-from territorial.indicators.tables import TableError, read_table
+from territorial.indicators.table_base import TableError
+from territorial.indicators.tables import read_table
 from territorial.outputs.export import to_csv_bytes
 from territorial.storage.workspace import slugify
 from territorial.text.formatting import format_number
@@ -75,7 +76,8 @@ def _reading_caption(raw) -> str:
         )
     ]
     if raw.encoding:
-        from territorial.indicators.tables import ENCODING_NAMES, SEPARATOR_NAMES
+        from territorial.indicators.csv_reader import SEPARATOR_NAMES
+        from territorial.indicators.decoding import ENCODING_NAMES
 
         parts.append(f"encodage {ENCODING_NAMES.get(raw.encoding, raw.encoding)}")
         parts.append(f"séparateur {SEPARATOR_NAMES.get(raw.separator, repr(raw.separator))}")
@@ -100,7 +102,7 @@ def _sheet_names(digest: str, _data: bytes, filename: str) -> list[str]:
 
         from openpyxl import load_workbook
 
-        from territorial.indicators.tables import check_xlsx_archive
+        from territorial.indicators.table_base import check_xlsx_archive
 
         check_xlsx_archive(_data, filename)  # limits first: openpyxl reads shared strings
         book = load_workbook(io.BytesIO(_data), read_only=True)
