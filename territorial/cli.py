@@ -366,7 +366,7 @@ def _main(argv: list[str] | None) -> int:
 
         return cli_fetch(args.source, args.origin, args.json)
     elif args.command == "fragility":
-        from territorial.analysis.fragility import cli_fragility
+        from territorial.analysis.fragility_cli import cli_fragility
 
         return cli_fragility(
             args.level,
@@ -379,7 +379,7 @@ def _main(argv: list[str] | None) -> int:
             args.limit,
         )
     elif args.command == "catalysts":
-        from territorial.analysis.catalysts import cli_catalysts
+        from territorial.analysis.catalyst_cli import cli_catalysts
 
         return cli_catalysts(args.file, args.level, args.scope, args.json)
     return 0

@@ -11,17 +11,10 @@ import pytest
 from pyproj import Transformer
 
 from territorial.analysis import catalysts_example
-from territorial.analysis.catalysts import (
-    KINDS,
-    catalyst_counts,
-    cli_catalysts,
-    densities,
-    gaps,
-    load_catalysts,
-    lookup_postcodes,
-    match_kind,
-    nearest,
-)
+from territorial.analysis.catalyst_cli import cli_catalysts
+from territorial.analysis.catalyst_density import catalyst_counts, densities, gaps, nearest
+from territorial.analysis.catalyst_places import lookup_postcodes
+from territorial.analysis.catalysts import KINDS, load_catalysts, match_kind
 from territorial.geo.postcodes import load_postcode_table
 from territorial.indicators.store import IndicatorStore
 from territorial.indicators.table_base import TableError

@@ -6,17 +6,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from territorial.analysis.fragility import (
+from territorial.analysis.fragility import fragility
+from territorial.analysis.fragility_cli import cli_fragility
+from territorial.analysis.presets import (
     DEFAULT_MAX_MISSING,
     NO_PRIORITY_TEXT,
     PRESETS,
     FragilityError,
     available_presets,
-    cli_fragility,
     find_preset,
-    fragility,
-    percentile_ranks,
 )
+from territorial.analysis.scoring import percentile_ranks
 from territorial.geo.geography import load_geography, parse_scope
 from territorial.indicators.catalogue import Catalogue, Indicator, load_catalogue
 from territorial.indicators.store import IndicatorStore

@@ -675,7 +675,7 @@ def test_status_after_download(geo, fetched):
 def test_cli_fragility_uses_the_cached_official_indicators(geo, fetched, capsys):
     import json
 
-    from territorial.analysis.fragility import cli_fragility
+    from territorial.analysis.fragility_cli import cli_fragility
 
     code = cli_fragility("epci", "france", "taux_pauvrete", None, None, "france", True)
     payload = json.loads(capsys.readouterr().out)

@@ -5,9 +5,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from territorial import LEVEL_LABELS
-from territorial.analysis.catalysts import KINDS, densities, gaps
+from territorial.analysis.catalyst_density import densities, gaps
+from territorial.analysis.catalysts import KINDS
 from territorial.analysis.classify import classify
-from territorial.analysis.fragility import FragilityError, available_presets, fragility
+from territorial.analysis.fragility import fragility
+from territorial.analysis.presets import FragilityError, available_presets
 from territorial.outputs.export import to_csv_bytes
 from territorial.text.formatting import format_number
 from territorial.text.safetext import inert

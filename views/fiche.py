@@ -44,7 +44,7 @@ def priorities(level: str, scope: str, code: str, version: str) -> list[dict]:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def catalysts_near(level: str, code: str, version: str) -> dict:
-    from territorial.analysis.catalysts import catalyst_counts, nearest
+    from territorial.analysis.catalyst_density import catalyst_counts, nearest
 
     catalysts = active_catalysts()
     inside = int(catalyst_counts(catalysts, geo, level).get(code, 0))

@@ -5,12 +5,12 @@ import streamlit as st
 
 from territorial import LEVEL_LABELS
 from territorial.analysis.classify import classify
-from territorial.analysis.fragility import (
+from territorial.analysis.fragility import fragility
+from territorial.analysis.presets import (
     CLASS_LABELS,
     DEFAULT_PRESET,
     FragilityError,
     available_presets,
-    fragility,
 )
 from territorial.outputs.export import to_csv_bytes
 from territorial.text.formatting import format_number

@@ -38,47 +38,29 @@ Examples
 [['A', 'association', '01001', 'code'], ['B', 'academique', '75056', 'code']]
 >>> report.placed, catalysts.fictional
 (2, False)
+>>> from territorial.analysis.catalyst_density import catalyst_counts
 >>> int(catalyst_counts(catalysts, geo, "departement")["75"])
 1
 """
 
 from __future__ import annotations
 
-import functools
 import re
-import sys
-import weakref
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import shapely
 
-from territorial.geo.codes import clean_cell
-from territorial.geo.geography import LEVEL_LABELS, Geography
+from territorial.analysis.catalyst_places import _place
+from territorial.geo.geography import Geography
 from territorial.geo.search import fold
-from territorial.indicators.numeric import parse_numbers
 from territorial.indicators.table_base import RawTable, TableError
 from territorial.indicators.tables import read_table
-from territorial.text.formatting import format_number
-from territorial.text.jsonout import json_text
 
-__all__ = [
-    "KINDS",
-    "PLACEMENTS",
-    "CatalystReport",
-    "Catalysts",
-    "catalyst_counts",
-    "cli_catalysts",
-    "densities",
-    "gaps",
-    "load_catalysts",
-    "lookup_postcodes",
-    "match_kind",
-    "nearest",
-]
+__all__ = ["CatalystReport", "Catalysts", "KINDS", "PLACEMENTS", "load_catalysts", "match_kind"]
+
 
 KINDS = {
     "association": "Association",
@@ -87,6 +69,7 @@ KINDS = {
     "academique": "Acteur académique",
     "autre": "Autre",
 }
+
 _PLURALS = {
     "association": "Associations",
     "entreprise": "Entreprises",
@@ -94,7 +77,9 @@ _PLURALS = {
     "academique": "Acteurs académiques",
     "autre": "Autres",
 }
+
 PLACEMENTS = ("code", "coordonnées", "code postal")
+
 FRAGILITY_PRESET = "Isolement et accès aux services"
 
 # Keywords of each kind, matched as whole words (or word starts) in the folded text; the
@@ -112,6 +97,7 @@ _KIND_WORDS = {
     ),
     "autre": r"autres?|divers",
 }
+
 _KIND_RE = {kind: re.compile(rf"\b(?:{words})\b") for kind, words in _KIND_WORDS.items()}
 
 # Header patterns (on folded headers: lower case, no accents, "_" → " ").
@@ -125,16 +111,10 @@ _COLUMN_PATTERNS = {
     "nom": r"^nom\b|\bnom\b|\bname\b|\bstructure\b|\borganisme\b|\braison sociale\b"
     r"|\bdenomination\b|\bintitule\b|\blibelle\b",
 }
-_NOT_A_NAME = re.compile(r"commune|ville|departement|region|epci|postal|type|nature")
-_YES = frozenset({"oui", "o", "vrai", "true", "1", "yes", "y", "x", "fictif", "fictive"})
-_POSTCODE_RE = re.compile(r"(\d{1,2}) ?(\d{3})(?: *cedex.*)?", re.IGNORECASE)
-# Lambert-93 (EPSG:2154) bounds of metropolitan France, with a margin, in metres.
-_L93_X = (0.0, 1_300_000.0)
-_L93_Y = (6_000_000.0, 7_200_000.0)
-_OVERSEAS_CRS = {"01": 5490, "02": 5490, "03": 2972, "04": 2975, "06": 4471}
-_METRO_CRS = 2154
 
-_TREES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_NOT_A_NAME = re.compile(r"commune|ville|departement|region|epci|postal|type|nature")
+
+_YES = frozenset({"oui", "o", "vrai", "true", "1", "yes", "y", "x", "fictif", "fictive"})
 
 
 # --------------------------------------------------------------------------- kinds
@@ -163,99 +143,6 @@ def match_kind(text: object) -> str | None:
         if found and (best is None or found.start() < best[0]):
             best = (found.start(), kind)
     return best[1] if best else None
-
-
-# --------------------------------------------------------------------------- postcodes
-@functools.lru_cache(maxsize=1)
-def _postcode_index() -> dict[str, tuple[str, ...]]:
-    from territorial.geo.postcodes import load_postcode_table
-
-    table = load_postcode_table()
-    return {
-        postcode: tuple(group)
-        for postcode, group in table.groupby("code_postal", sort=False)["commune"]
-    }
-
-
-def _clean_postcode(value: str) -> str | None:
-    """``"1000"`` → ``"01000"``, ``"75 008 CEDEX"`` → ``"75008"``; ``None`` if not a postcode."""
-    match = _POSTCODE_RE.fullmatch(clean_cell(value).replace("\u00a0", " ").strip())
-    return (match.group(1) + match.group(2)).zfill(5) if match else None
-
-
-def lookup_postcodes(value: object) -> tuple[str, ...]:
-    """Current communes served by a postcode (empty tuple when unknown).
-
-    Examples
-    --------
-    >>> lookup_postcodes("75008"), lookup_postcodes("1000")
-    (('75056',), ('01053', '01344'))
-    >>> len(lookup_postcodes("01400")) > 1
-    True
-    """
-    code = _clean_postcode(str(value))
-    return _postcode_index().get(code, ()) if code else ()
-
-
-# --------------------------------------------------------------------------- geometry
-def _commune_tree(geo: Geography) -> tuple[shapely.STRtree, np.ndarray, np.ndarray]:
-    """STRtree over the detailed commune contours, their codes and geometries (cached)."""
-    if geo not in _TREES:
-        detail = geo.detail_geometry
-        detail = detail[detail.notna() & ~detail.is_empty]
-        geoms = detail.to_numpy()
-        _TREES[geo] = (shapely.STRtree(geoms), detail.index.to_numpy(dtype=object), geoms)
-    return _TREES[geo]
-
-
-def locate_points(geo: Geography, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """Commune code holding each WGS84 point (``None`` when none does).
-
-    A point on a border goes to the commune with the smallest code.
-
-    Examples
-    --------
-    >>> from territorial import load_geography
-    >>> locate_points(load_geography(), np.array([2.3376, 7.0]), np.array([48.8606, 50.0]))
-    array(['75056', None], dtype=object)
-    """
-    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    out = np.full(len(lon), None, dtype=object)
-    valid = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat))
-    if not len(valid):
-        return out
-    tree, codes, _ = _commune_tree(geo)
-    points = shapely.points(lon[valid], lat[valid])
-    inputs, hits = tree.query(points, predicate="intersects")
-    if len(inputs):
-        order = np.lexsort((hits, inputs))
-        inputs, hits = inputs[order], hits[order]
-        first = np.unique(inputs, return_index=True)[1]
-        out[valid[inputs[first]]] = codes[hits[first]]
-    return out
-
-
-def _commune_points(geo: Geography, communes: Iterable[str]) -> pd.DataFrame:
-    """Representative point (lon, lat) of the detailed contour of each commune."""
-    detail = geo.detail_geometry
-    codes = pd.Index(sorted(set(communes))).intersection(detail.index)
-    geoms = detail.reindex(codes)
-    present = geoms.notna().to_numpy()
-    points = shapely.point_on_surface(geoms[present].to_numpy())
-    frame = pd.DataFrame(
-        {"longitude": shapely.get_x(points), "latitude": shapely.get_y(points)},
-        index=codes[present],
-    )
-    return frame
-
-
-def _zone(region: pd.Series) -> pd.Series:
-    """``"metro"`` or the overseas région code, which selects the projected CRS."""
-    return region.where(region.isin(list(_OVERSEAS_CRS)), "metro")
-
-
-def _crs(zone: str) -> int:
-    return _OVERSEAS_CRS.get(zone, _METRO_CRS)
 
 
 # --------------------------------------------------------------------------- data classes
@@ -449,33 +336,6 @@ def _commune_column(raw: RawTable, geo: Geography, taken: Iterable[str]) -> str 
     return None
 
 
-def _parse_coordinates(
-    frame: pd.DataFrame, lat_col: str | None, lon_col: str | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Floats for both columns, and which rows had text that is not a number."""
-    if lat_col is None or lon_col is None:
-        nan = np.full(len(frame), np.nan)
-        return nan, nan.copy(), np.zeros(len(frame), dtype=bool)
-    lat, _ = parse_numbers(frame[lat_col])
-    lon, _ = parse_numbers(frame[lon_col])
-    filled = (frame[lat_col] != "").to_numpy() | (frame[lon_col] != "").to_numpy()
-    unreadable = filled & (lat.isna().to_numpy() | lon.isna().to_numpy())
-    return lat.to_numpy(dtype=float), lon.to_numpy(dtype=float), unreadable
-
-
-def _from_lambert93(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Convert the values that look like Lambert-93 metres (x, y) to WGS84 degrees."""
-    metric = (lon >= _L93_X[0]) & (lon <= _L93_X[1]) & (lat >= _L93_Y[0]) & (lat <= _L93_Y[1])
-    metric &= (np.abs(lon) > 180) | (np.abs(lat) > 90)
-    if metric.any():
-        from pyproj import Transformer
-
-        transformer = Transformer.from_crs(_METRO_CRS, 4326, always_xy=True)
-        lon, lat = lon.copy(), lat.copy()
-        lon[metric], lat[metric] = transformer.transform(lon[metric], lat[metric])
-    return lon, lat, metric
-
-
 def load_catalysts(
     source, geo: Geography, name: str | None = None
 ) -> tuple[Catalysts, CatalystReport]:
@@ -623,566 +483,3 @@ def _fictional(frame: pd.DataFrame, column: str | None, name: str) -> tuple[np.n
     if by_name:
         rows = np.ones(len(frame), dtype=bool)
     return rows, fictional
-
-
-def _place(
-    frame: pd.DataFrame,
-    columns: dict[str, str],
-    geo: Geography,
-    names: list[str],
-    lines: np.ndarray,
-    report: CatalystReport,
-    has_coords: bool,
-) -> dict[str, list]:
-    """Commune, point and placement method of every row (see the module docstring)."""
-    n = len(frame)
-    empty = pd.Series([""] * n, index=frame.index)
-
-    # 1. commune codes
-    code_text = frame[columns["commune"]].astype(str).str.strip() if "commune" in columns else empty
-    resolved = geo.resolve_communes(code_text)
-    by_code = resolved["code"].where(code_text != "").to_numpy(dtype=object)
-    for i in np.flatnonzero((code_text != "").to_numpy() & pd.isna(by_code)):
-        report.unknown_codes.append({"ligne": int(lines[i]), "valeur": code_text.iat[i]})
-    changed = pd.notna(by_code) & (resolved["how"] != "exact").to_numpy()
-    for i in np.flatnonzero(changed):
-        report.remapped.append(
-            {
-                "ligne": int(lines[i]),
-                "valeur": code_text.iat[i],
-                "code": by_code[i],
-                "regle": resolved["how"].iat[i],
-            }
-        )
-
-    # 2. coordinates
-    lat, lon, unreadable = _parse_coordinates(
-        frame, columns.get("latitude") if has_coords else None, columns.get("longitude")
-    )
-    lon, lat, metric = _from_lambert93(lon, lat)
-    report.lambert93 = int(metric.sum())
-    by_point = locate_points(geo, lon, lat)
-    given = np.isfinite(lon) & np.isfinite(lat)
-    retry = np.flatnonzero(given & pd.isna(by_point))
-    if len(retry):
-        swapped = locate_points(geo, lat[retry], lon[retry])
-        for i, commune in zip(retry, swapped, strict=True):
-            if commune is not None:
-                lon[i], lat[i] = lat[i], lon[i]
-                by_point[i] = commune
-                report.swapped.append({"ligne": int(lines[i]), "nom": names[i]})
-
-    # 3. postcodes
-    cp_text = (
-        frame[columns["code_postal"]].astype(str).str.strip() if "code_postal" in columns else empty
-    )
-    by_postcode = [lookup_postcodes(v) if v else () for v in cp_text]
-
-    communes, methods, points = [], [], []
-    for i in range(n):
-        line, name = int(lines[i]), names[i]
-        postcode = cp_text.iat[i]
-        reasons: list[str] = []
-        commune = method = None
-        if by_code[i] is not None and pd.notna(by_code[i]):
-            commune, method = by_code[i], "code"
-        elif code_text.iat[i]:
-            hint = " — c'est peut-être un code postal" if lookup_postcodes(code_text.iat[i]) else ""
-            reasons.append(f"code commune inconnu « {code_text.iat[i]} »{hint}")
-        if unreadable[i]:
-            report.unreadable_coordinates.append({"ligne": line, "nom": name})
-            reasons.append("coordonnées illisibles")
-        elif given[i] and by_point[i] is None:
-            report.outside_france.append(
-                {
-                    "ligne": line,
-                    "nom": name,
-                    "latitude": float(lat[i]),
-                    "longitude": float(lon[i]),
-                    "localise_par": None,
-                }
-            )
-            reasons.append("coordonnées hors de toute commune française (en mer ou à l'étranger)")
-        elif given[i] and commune is None:
-            commune, method = by_point[i], "coordonnées"
-        elif given[i] and by_point[i] != commune:
-            report.disagreements.append(
-                {
-                    "ligne": line,
-                    "nom": name,
-                    "commune": commune,
-                    "selon": "coordonnées",
-                    "autre_commune": by_point[i],
-                }
-            )
-        candidates = by_postcode[i]
-        if postcode and not candidates:
-            report.unknown_postcodes.append({"ligne": line, "valeur": postcode})
-            if commune is None:
-                reasons.append(f"code postal inconnu « {postcode} »")
-        elif candidates and commune is None and len(candidates) == 1:
-            commune, method = candidates[0], "code postal"
-        elif candidates and commune is None:
-            report.ambiguous_postcodes.append(
-                {"ligne": line, "nom": name, "code_postal": postcode, "communes": list(candidates)}
-            )
-            reasons.append(
-                f"code postal ambigu « {postcode} » ({len(candidates)} communes possibles)"
-            )
-        elif candidates and commune not in candidates:
-            report.disagreements.append(
-                {
-                    "ligne": line,
-                    "nom": name,
-                    "commune": commune,
-                    "selon": "code postal",
-                    "autre_commune": ", ".join(candidates),
-                }
-            )
-        if commune is not None:
-            for item in report.outside_france:
-                if item["ligne"] == line:
-                    item["localise_par"] = method
-        elif not reasons:
-            reasons.append("aucune localisation (ni code commune, ni coordonnées, ni code postal)")
-        if commune is None:
-            report.unplaced.append({"ligne": line, "nom": name, "raison": " ; ".join(reasons)})
-        own_point = commune is not None and given[i] and by_point[i] == commune
-        points.append((lon[i], lat[i]) if own_point else None)
-        communes.append(commune)
-        methods.append(method)
-
-    centres = _commune_points(
-        geo, [c for c, p in zip(communes, points, strict=True) if c and not p]
-    )
-    longitude, latitude, point_kind = [], [], []
-    for commune, point in zip(communes, points, strict=True):
-        if point is not None:
-            longitude.append(float(point[0]))
-            latitude.append(float(point[1]))
-            point_kind.append("coordonnées")
-        elif commune is not None and commune in centres.index:
-            longitude.append(float(centres.at[commune, "longitude"]))
-            latitude.append(float(centres.at[commune, "latitude"]))
-            point_kind.append("commune")
-        else:
-            longitude.append(np.nan)
-            latitude.append(np.nan)
-            point_kind.append(None)
-    no_point = [c for c, k in zip(communes, point_kind, strict=True) if c and k is None]
-    if no_point:
-        report.notes.append(
-            f"{len(no_point)} catalyseurs dans une commune sans contour dans la source "
-            f"({', '.join(sorted(set(no_point)))}) : comptés, mais sans point sur la carte "
-            "ni distance."
-        )
-    return {
-        "commune": communes,
-        "longitude": longitude,
-        "latitude": latitude,
-        "point": point_kind,
-        "placement": methods,
-    }
-
-
-# --------------------------------------------------------------------------- counts
-def _unit_of_communes(geo: Geography, level: str, communes: pd.Series) -> pd.Series:
-    if level == "commune":
-        return communes
-    if level == "france":
-        return pd.Series("FR", index=communes.index)
-    hierarchy = geo.hierarchy()
-    if level not in hierarchy.columns:
-        raise ValueError(f"Niveau inconnu : « {level} »")
-    return communes.map(hierarchy[level])
-
-
-def catalyst_counts(catalysts: Catalysts, geo: Geography, level: str) -> pd.Series:
-    """Number of placed catalysts in every unit of ``level`` (all of France, zeros included).
-
-    Parameters
-    ----------
-    catalysts : Catalysts
-        From :func:`load_catalysts`.
-    geo : Geography
-        The geography whose active perimeter set defines the ``perimetre`` level.
-    level : str
-        ``"commune"``, ``"epci"``, ``"perimetre"``, ``"departement"``, ``"region"`` or
-        ``"france"``.
-
-    Returns
-    -------
-    pandas.Series
-        ``n_catalyseurs`` (int) indexed by unit code.
-
-    Examples
-    --------
-    >>> from territorial import load_geography
-    >>> geo = load_geography()
-    >>> catalysts, _ = load_catalysts(b"nom;code_commune\\nA;42218\\nB;42218\\n", geo, "t.csv")
-    >>> counts = catalyst_counts(catalysts, geo, "region")
-    >>> int(counts["84"]), int(counts.sum()), len(counts)
-    (2, 2, 18)
-    """
-    placed = catalysts.placed["commune"]
-    units = _unit_of_communes(geo, level, placed)
-    codes = ["FR"] if level == "france" else geo.table(level, "france")["code"]
-    index = pd.Index(codes)
-    counts = units.value_counts().reindex(index, fill_value=0).astype("int64")
-    counts.index.name = "code"
-    counts.name = "n_catalyseurs"
-    return counts
-
-
-def densities(catalysts: Catalysts, store, level: str, scope: str = "metropole") -> pd.DataFrame:
-    """Catalysts per 100 000 inhabitants and per 1 000 km² in each unit of ``level``.
-
-    Parameters
-    ----------
-    catalysts : Catalysts
-        From :func:`load_catalysts`.
-    store : territorial.indicators.store.IndicatorStore
-        Gives ``population`` and ``superficie_km2`` (:meth:`IndicatorStore.values`).
-    level : str
-        A level of :data:`territorial.indicators.store.AGGREGATION_LEVELS`.
-    scope : str, default "metropole"
-        Study scope (see :func:`territorial.geo.geography.parse_scope`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by unit code: ``nom``, ``n_catalyseurs``, ``population``,
-        ``superficie_km2``, ``pour_100k_hab`` and ``pour_1000_km2`` (missing when the
-        population or the area is zero or unknown).
-
-    Examples
-    --------
-    >>> from territorial import load_geography
-    >>> from territorial.indicators.store import IndicatorStore
-    >>> geo = load_geography()
-    >>> catalysts, _ = load_catalysts(b"nom;code_commune\\nA;42218\\n", geo, "t.csv")
-    >>> table = densities(catalysts, IndicatorStore(geo), "departement")
-    >>> int(table.at["42", "n_catalyseurs"]), bool(table.at["42", "pour_100k_hab"] > 0)
-    (1, True)
-    """
-    values = store.values(level, scope)
-    counts = catalyst_counts(catalysts, store.geo, level).reindex(values.index, fill_value=0)
-    names = {"FR": "France"} if level == "france" else store.geo.names(level)
-    population = values["population"].astype(float)
-    area = values["superficie_km2"].astype(float)
-    table = pd.DataFrame(
-        {
-            "nom": values.index.map(lambda code: names.get(code, code)),
-            "n_catalyseurs": counts.astype("int64"),
-            "population": population,
-            "superficie_km2": area,
-        },
-        index=values.index,
-    )
-    table["pour_100k_hab"] = counts / population.where(population > 0) * 100_000
-    table["pour_1000_km2"] = counts / area.where(area > 0) * 1_000
-    table.index.name = "code"
-    return table
-
-
-# --------------------------------------------------------------------------- distances
-def _catalyst_frame(catalysts: Catalysts, geo: Geography) -> pd.DataFrame:
-    """Placed catalysts with a point, and the zone (metro / overseas région) they are in."""
-    placed = catalysts.placed
-    placed = placed[placed["longitude"].notna() & placed["latitude"].notna()].copy()
-    placed["zone"] = _zone(placed["commune"].map(geo.hierarchy()["region"]))
-    return placed
-
-
-def _projected(lon: np.ndarray, lat: np.ndarray, zone: str) -> tuple[np.ndarray, np.ndarray]:
-    from pyproj import Transformer
-
-    transformer = Transformer.from_crs(4326, _crs(zone), always_xy=True)
-    x, y = transformer.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
-    return np.asarray(x), np.asarray(y)
-
-
-def _unit_points(geo: Geography, level: str, scope: str | None) -> pd.DataFrame:
-    """Representative point (lon, lat), zone and name of each unit of a level and scope."""
-    table = geo.table(level, scope)
-    region = table["code"] if level == "region" else table["region"]
-    present = table.geometry.notna().to_numpy() & ~table.geometry.is_empty.to_numpy()
-    points = np.full(len(table), None, dtype=object)
-    points[present] = shapely.point_on_surface(table.geometry.to_numpy()[present])
-    return pd.DataFrame(
-        {
-            "nom": table["nom"].to_numpy(),
-            "population": table["population"].to_numpy(dtype=float),
-            "longitude": shapely.get_x(points.astype(object)),
-            "latitude": shapely.get_y(points.astype(object)),
-            "zone": _zone(region).to_numpy(),
-        },
-        index=pd.Index(table["code"].to_numpy(), name="code"),
-    )
-
-
-def _nearest_catalyst(
-    units: pd.DataFrame, catalysts: pd.DataFrame
-) -> tuple[np.ndarray, np.ndarray]:
-    """Distance (km) to, and row label of, the nearest catalyst of the same zone."""
-    distance = np.full(len(units), np.nan)
-    label = np.full(len(units), None, dtype=object)
-    for zone in units["zone"].unique():
-        rows = np.flatnonzero((units["zone"] == zone).to_numpy() & units["longitude"].notna())
-        pool = catalysts[catalysts["zone"] == zone]
-        if not len(rows) or pool.empty:
-            continue
-        ux, uy = _projected(units["longitude"].iloc[rows], units["latitude"].iloc[rows], zone)
-        cx, cy = _projected(pool["longitude"], pool["latitude"], zone)
-        tree = shapely.STRtree(shapely.points(cx, cy))
-        inputs, hits = tree.query_nearest(shapely.points(ux, uy), all_matches=False)
-        distance[rows[inputs]] = np.hypot(ux[inputs] - cx[hits], uy[inputs] - cy[hits]) / 1000
-        label[rows[inputs]] = pool.index.to_numpy()[hits]
-    return distance, label
-
-
-def gaps(
-    catalysts: Catalysts,
-    geo: Geography,
-    level: str,
-    scope: str | None,
-    fragile_codes: Iterable[str],
-) -> pd.DataFrame:
-    """ "Zones blanches": fragile territories with no catalyst inside, farthest first.
-
-    Parameters
-    ----------
-    catalysts : Catalysts
-        From :func:`load_catalysts`.
-    geo : Geography
-        The geography.
-    level : str
-        Level of the territories (``"epci"``, ``"departement"``...).
-    scope : str
-        Study scope; codes outside it are ignored.
-    fragile_codes : iterable of str
-        Codes of the territories to examine, normally the most fragile quintile
-        (``classe == 5``) of :func:`territorial.analysis.fragility.fragility`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by unit code: ``nom``, ``population``, ``distance_km`` (from the unit's
-        representative point to the nearest catalyst, both in Lambert-93, or in the
-        overseas région's UTM projection), ``catalyseur_proche`` (its name),
-        ``commune_catalyseur`` and ``nom_commune_catalyseur``; sorted by distance
-        descending (a unit with no catalyst in its part of France comes first, with a
-        missing distance).
-
-    Examples
-    --------
-    >>> from territorial import load_geography
-    >>> geo = load_geography()
-    >>> catalysts, _ = load_catalysts(b"nom;code_commune\\nA;13055\\n", geo, "t.csv")
-    >>> table = gaps(catalysts, geo, "departement", "metropole", ["13", "59"])
-    >>> table.index.tolist(), table.at["59", "catalyseur_proche"]
-    (['59'], 'A')
-    >>> round(float(table.at["59", "distance_km"]), -2)
-    800.0
-    """
-    units = _unit_points(geo, level, scope)
-    wanted = pd.Index([str(code) for code in fragile_codes]).unique()
-    units = units[units.index.isin(wanted)]
-    counts = catalyst_counts(catalysts, geo, level)
-    units = units[counts.reindex(units.index, fill_value=0).to_numpy() == 0]
-    pool = _catalyst_frame(catalysts, geo)
-    distance, label = _nearest_catalyst(units, pool)
-    table = units[["nom", "population"]].copy()
-    table["distance_km"] = distance
-    found = pd.Series(label, index=units.index)
-    table["catalyseur_proche"] = found.map(pool["nom"])
-    table["commune_catalyseur"] = found.map(pool["commune"])
-    table["nom_commune_catalyseur"] = found.map(pool["nom_commune"])
-    table = table.assign(_missing=table["distance_km"].isna(), _code=table.index)
-    table = table.sort_values(["_missing", "distance_km", "_code"], ascending=[False, False, True])
-    return table.drop(columns=["_missing", "_code"])
-
-
-def nearest(
-    catalysts: Catalysts, geo: Geography, level: str, code: str, k: int = 5
-) -> pd.DataFrame:
-    """The ``k`` catalysts nearest to a territory, those inside it first (distance 0).
-
-    Distances go from the territory's representative point to each catalyst's point
-    (Lambert-93, or the overseas région's UTM projection), among the catalysts of the same
-    part of France.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``ligne``, ``nom``, ``type_libelle``, ``commune``, ``nom_commune``,
-        ``distance_km`` and ``dans_le_territoire``, nearest first.
-
-    Raises
-    ------
-    ValueError
-        Unknown territory code (French message).
-
-    Examples
-    --------
-    >>> from territorial import load_geography
-    >>> geo = load_geography()
-    >>> catalysts, _ = load_catalysts(b"nom;code_commune\\nA;42218\\nB;69123\\n", geo, "t.csv")
-    >>> table = nearest(catalysts, geo, "departement", "42", k=2)
-    >>> table["nom"].tolist(), float(table["distance_km"].iat[0]), table["dans_le_territoire"].tolist()
-    (['A', 'B'], 0.0, [True, False])
-    """
-    units = _unit_points(geo, level, "france")
-    if code not in units.index:
-        raise ValueError(f"Territoire inconnu : « {code} » ({LEVEL_LABELS.get(level, level)})")
-    unit = units.loc[[code]]
-    zone = unit["zone"].iat[0]
-    pool = _catalyst_frame(catalysts, geo)
-    pool = pool[pool["zone"] == zone]
-    inside = _unit_of_communes(geo, level, pool["commune"]) == code
-    if pool.empty or unit["longitude"].isna().iat[0]:
-        distance = np.full(len(pool), np.nan)
-    else:
-        ux, uy = _projected(unit["longitude"], unit["latitude"], zone)
-        cx, cy = _projected(pool["longitude"], pool["latitude"], zone)
-        distance = np.hypot(cx - ux[0], cy - uy[0]) / 1000
-    table = pool[["ligne", "nom", "type_libelle", "commune", "nom_commune"]].copy()
-    table["distance_km"] = np.where(inside.to_numpy(), 0.0, distance)
-    table["dans_le_territoire"] = inside.to_numpy()
-    table["_true"] = distance
-    table = table.sort_values(["distance_km", "_true", "ligne"])
-    return table.drop(columns="_true").head(k).reset_index(drop=True)
-
-
-# --------------------------------------------------------------------------- CLI
-def _records(frame: pd.DataFrame) -> list[dict]:
-    """JSON-ready rows (NaN → None, numpy scalars → Python)."""
-    out = []
-    for code, row in frame.iterrows():
-        record = {"code": code}
-        for key, value in row.items():
-            if isinstance(value, (float, np.floating)):
-                record[key] = None if np.isnan(value) else round(float(value), 4)
-            elif isinstance(value, (np.integer,)):
-                record[key] = int(value)
-            elif isinstance(value, np.bool_):
-                record[key] = bool(value)
-            else:
-                record[key] = None if value is None or value is pd.NA else value
-        out.append(record)
-    return out
-
-
-def _fragile_codes(store, level: str, scope: str) -> tuple[list[str] | None, str]:
-    """Codes of the most fragile quintile, or ``None`` and why they are not available."""
-    try:
-        from territorial.analysis.fragility import fragility
-    except ImportError:
-        return None, (
-            "Zones blanches non calculées : le module d'analyse des fragilités "
-            "(territorial.analysis.fragility) n'est pas disponible."
-        )
-    try:
-        result = fragility(store, level, scope, preset=FRAGILITY_PRESET)
-        table = result.table
-        codes = (
-            table["code"] if "code" in table.columns else pd.Series(table.index, index=table.index)
-        )
-        most_fragile = (table["classe"] == 5).fillna(False).to_numpy(dtype=bool)
-        return sorted(codes[most_fragile].astype(str)), (
-            f"Zones blanches parmi le quintile le plus fragile (classe 5) selon le jeu "
-            f"d'indicateurs « {FRAGILITY_PRESET} »."
-        )
-    except Exception as err:  # the CLI still reports placement and densities
-        return None, f"Zones blanches non calculées : l'analyse des fragilités a échoué ({err})."
-
-
-def cli_catalysts(path: str, level: str, scope: str, as_json: bool) -> int:
-    """Print the placement report, counts, densities and gaps of a catalyst file.
-
-    Parameters
-    ----------
-    path : str
-        The catalyst file (CSV, Excel or Parquet).
-    level : str
-        Level of the counts and densities.
-    scope : str
-        Study scope (``"metropole"``, ``"france"``, ``"region:84"``...).
-    as_json : bool
-        Print JSON instead of French text.
-
-    Returns
-    -------
-    int
-        0 when the file was read (unplaced rows are listed in the report), 2 when it could
-        not be used (French message on stderr).
-    """
-    from territorial.geo.geography import load_geography
-    from territorial.indicators.store import IndicatorStore
-
-    try:
-        geo = load_geography()
-        catalysts, report = load_catalysts(path, geo)
-        store = IndicatorStore(geo)
-        table = densities(catalysts, store, level, scope)
-    except TableError as err:
-        print(err.message, file=sys.stderr)
-        return 2
-    except Exception as err:  # the CLI never shows a traceback
-        print(f"« {Path(str(path)).name} » n'a pas pu être traité : {err}", file=sys.stderr)
-        return 2
-    codes, gap_note = _fragile_codes(store, level, scope)
-    gap_table = gaps(catalysts, geo, level, scope, codes) if codes is not None else None
-    warning = (
-        "FICTIF : cette liste de catalyseurs est fictive, elle ne décrit aucun acteur réel."
-        if catalysts.fictional
-        else None
-    )
-    payload = {
-        "fictif": catalysts.fictional,
-        "avertissement": warning,
-        "liste": catalysts.name,
-        "niveau": level,
-        "perimetre_etude": scope,
-        "rapport": report.to_dict(),
-        "resume": report.summary_fr(),
-        "densites": _records(table),
-        "zones_blanches": None if gap_table is None else _records(gap_table),
-        "zones_blanches_note": gap_note,
-    }
-    if as_json:
-        print(json_text(payload))
-    else:
-        print("\n".join(_text_lines(payload, table, gap_table)))
-    return 0
-
-
-def _text_lines(payload: dict, table: pd.DataFrame, gap_table: pd.DataFrame | None) -> list[str]:
-    lines = []
-    if payload["fictif"]:
-        lines += [f"*** {payload['avertissement']} ***", ""]
-    lines += payload["resume"]
-    level = LEVEL_LABELS.get(payload["niveau"], payload["niveau"])
-    shown = table.sort_values(["n_catalyseurs", "pour_100k_hab"], ascending=False).head(20)
-    lines += ["", f"Densité par {level.lower()} ({len(table)} territoires, 20 premiers) :"]
-    for code, row in shown.iterrows():
-        lines.append(
-            f"  {code:<10} {str(row['nom'])[:34]:<34} {int(row['n_catalyseurs']):>4} catalyseurs"
-            f"  {format_number(row['pour_100k_hab'], 2):>8} / 100 000 hab."
-            f"  {format_number(row['pour_1000_km2'], 2):>8} / 1 000 km²"
-        )
-    lines += ["", payload["zones_blanches_note"]]
-    if gap_table is not None:
-        n = len(gap_table)
-        lines.append(
-            f"{n} territoire{'s' if n > 1 else ''} parmi les plus fragiles sans aucun "
-            "catalyseur, du plus éloigné au plus proche d'un catalyseur :"
-        )
-        for code, row in gap_table.head(20).iterrows():
-            lines.append(
-                f"  {code:<10} {str(row['nom'])[:34]:<34} "
-                f"{format_number(row['distance_km'], 1):>7} km de « {row['catalyseur_proche']} »"
-            )
-    if payload["fictif"]:
-        lines += ["", "FICTIF — données d'exemple."]
-    return lines
