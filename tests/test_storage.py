@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from territorial.storage import ConflictError, Database, ReadOnlyError, StorageError
-from territorial.storage.database import now
+from territorial.storage.base import now
 from territorial.storage.schema import settings, spaces, tables
 from territorial.storage.workspace import Workspace
 

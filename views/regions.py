@@ -12,7 +12,8 @@ from territorial.analysis.compare import (
     region_comparison,
 )
 from ui.common import page_header, projection_mode, query_value, sources_footer, write_query
-from ui.regions_views import VIEW_FUNCTIONS, RegionView
+from ui.regions_common import RegionView
+from ui.regions_views import VIEW_FUNCTIONS
 from ui.state import geography, store
 from ui.widgets import indicator_label
 

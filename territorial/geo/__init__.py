@@ -1,1 +1,19 @@
-"""Placeholder."""
+"""Geography: the communes and their parents (EPCI, départements, régions), codes, search, map data, and the build of ``data/geo``.
+
+Names are loaded on first use (:mod:`lazy_loader`), so importing the package costs nothing
+and the packages can use each other without an import cycle.
+"""
+
+import lazy_loader as lazy
+
+__getattr__, __dir__, __all__ = lazy.attach(
+    __name__,
+    submod_attrs={
+        "census": [],
+        "codes": [],
+        "geography": [],
+        "mapdata": [],
+        "postcodes": [],
+        "search": [],
+    },
+)

@@ -5,7 +5,8 @@ gives the :class:`Space` of an atelier or of a private session space;
 :func:`import_workspace` imports an old ``data/workspace`` folder once.
 """
 
-from territorial.storage.database import DATABASE_ENV, Database, StorageError, database_url
+from territorial.storage.base import StorageError
+from territorial.storage.database import DATABASE_ENV, Database, database_url
 from territorial.storage.legacy import import_workspace
 from territorial.storage.spaces import ConflictError, ReadOnlyError, Space
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 
-from territorial.storage.database import Database, StorageError
+from territorial.storage.base import StorageError
+from territorial.storage.database import Database
 
 __all__ = ["cli_ateliers"]
 

@@ -31,41 +31,30 @@ from sqlalchemy import create_engine, delete, event, func, insert, select, updat
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from territorial.storage.base import StorageError, now
 from territorial.storage.schema import MIGRATIONS, SCHEMA_VERSION, metadata, settings, spaces
 
-__all__ = [
-    "DATABASE_ENV",
-    "DEFAULT_DATABASE",
-    "Database",
-    "StorageError",
-    "database_url",
-    "now",
-]
+__all__ = ["DATABASE_ENV", "DEFAULT_DATABASE", "Database", "database_url"]
+
 
 DATABASE_ENV = "TERRITORIAL_DATABASE_URL"
+
 EDITORS_ENV = "TERRITORIAL_EDITORS"  # with Streamlit's OIDC login: who may edit every atelier
+
 DEFAULT_DATABASE = Path(__file__).resolve().parents[2] / "data" / "territorial.sqlite3"
+
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud, typed on phones
+
 CODE_LENGTH = 6
+
 SQLITE_BUSY_MS = 30_000
+
 PRIVATE_DAYS = 7  # a private space unused this long is deleted (its session is over)
-
-
-class StorageError(Exception):
-    """A save or read that cannot be done; ``message`` is a French sentence for the user."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 def database_url() -> str:
     """``$TERRITORIAL_DATABASE_URL`` when set, else the SQLite file under ``data/``."""
     return os.environ.get(DATABASE_ENV) or f"sqlite:///{DEFAULT_DATABASE}"
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def token_hash(token: str) -> str:

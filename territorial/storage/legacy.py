@@ -14,7 +14,8 @@ from pathlib import Path
 
 from sqlalchemy import insert, select, update
 
-from territorial.storage.database import Database, create_atelier, now
+from territorial.storage.base import now
+from territorial.storage.database import Database, create_atelier
 from territorial.storage.schema import perimeter_sets, settings, spaces, tables
 from territorial.storage.spaces import _jsonable
 from territorial.storage.workspace import FALLBACK_PERIMETERS, Workspace

@@ -33,7 +33,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from territorial.storage.database import StorageError, now
+from territorial.storage.base import StorageError, now
 from territorial.storage.schema import perimeter_sets, spaces, views
 from territorial.storage.schema import tables as saved_tables
 from territorial.storage.workspace import slugify

@@ -1,1 +1,16 @@
-"""Placeholder."""
+"""French text in one place: numbers, ranks, percentages, plurals, dates; inert user strings; JSON output.
+
+Names are loaded on first use (:mod:`lazy_loader`), so importing the package costs nothing
+and the packages can use each other without an import cycle.
+"""
+
+import lazy_loader as lazy
+
+__getattr__, __dir__, __all__ = lazy.attach(
+    __name__,
+    submod_attrs={
+        "formatting": [],
+        "jsonout": [],
+        "safetext": [],
+    },
+)
