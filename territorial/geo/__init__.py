@@ -1,19 +1,35 @@
-"""Geography: the communes and their parents (EPCI, départements, régions), codes, search, map data, and the build of ``data/geo``.
-
-Names are loaded on first use (:mod:`lazy_loader`), so importing the package costs nothing
-and the packages can use each other without an import cycle.
-"""
+"""Geography: the communes and their parents (EPCI, départements, régions), codes, search, map data, and the build of ``data/geo``."""
 
 import lazy_loader as lazy
 
-__getattr__, __dir__, __all__ = lazy.attach(
-    __name__,
-    submod_attrs={
-        "census": [],
-        "codes": [],
-        "geography": [],
-        "mapdata": [],
-        "postcodes": [],
-        "search": [],
-    },
-)
+_EXPORTS = {
+    "codes": [
+        "clean_cell",
+        "clean_series",
+        "normalise_commune_code",
+        "normalise_departement_code",
+        "normalise_region_code",
+        "normalise_series",
+        "normalise_siren",
+    ],
+    "geography": [
+        "GEO_DIR",
+        "Geography",
+        "LEVELS",
+        "LEVEL_LABELS",
+        "Resolution",
+        "load_geography",
+        "parse_scope",
+    ],
+    "mapdata": [
+        "GEOJSON_DECIMALS",
+        "STATIC_DIR",
+        "bounds",
+        "fit_view",
+        "geojson_bytes",
+        "write_geojson",
+    ],
+    "postcodes": ["POSTCODE_FILE", "build_postcodes", "load_postcode_table", "postcode_table"],
+    "search": ["SearchIndex", "fold"],
+}
+__getattr__, __dir__, __all__ = lazy.attach(__name__, submod_attrs=_EXPORTS)

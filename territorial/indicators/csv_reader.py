@@ -19,10 +19,10 @@ from territorial.indicators.table_base import (
     _check_rows,
     _check_shape,
     _finalize,
-    _fr_int,
     _quote_list,
     _unwrap,
 )
+from territorial.text.formatting import format_number
 
 __all__ = ["detect_separator"]
 
@@ -212,7 +212,7 @@ def _user_header_offset(text: str, header_row: int, name: str) -> int:
         n_lines = text.count("\n") + 1
         raise TableError(
             f"La ligne d'en-tête {header_row} n'existe pas : le fichier « {name} » compte "
-            f"{_fr_int(n_lines)} lignes."
+            f"{format_number(n_lines)} lignes."
         )
     end = text.find("\n", offset)
     if not text[offset : end if end >= 0 else len(text)].strip():

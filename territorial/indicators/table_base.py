@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from territorial.text.formatting import format_number
+
 __all__ = ["RawTable", "TableError", "check_xlsx_archive"]
 
 
@@ -137,11 +139,6 @@ class RawTable:
     notes: list[str] = field(default_factory=list)
 
 
-def _fr_int(n: int) -> str:
-    """Format an integer the French way, e.g. ``1 000 000``."""
-    return f"{n:,}".replace(",", " ")
-
-
 def _fr_size(n_bytes: int) -> str:
     """Format a size in Mo with a decimal comma, e.g. ``63,2 Mo``."""
     mo = n_bytes / (1024 * 1024)
@@ -170,14 +167,14 @@ def _check_shape(n_rows: int, n_columns: int, name: str) -> None:
     """Raise when a table has too many columns or cells (rows × columns)."""
     if n_columns > MAX_COLUMNS:
         raise TableError(
-            f"Le fichier « {name} » compte {_fr_int(n_columns)} colonnes (limite : "
-            f"{_fr_int(MAX_COLUMNS)}). Gardez les colonnes utiles avant de le charger."
+            f"Le fichier « {name} » compte {format_number(n_columns)} colonnes (limite : "
+            f"{format_number(MAX_COLUMNS)}). Gardez les colonnes utiles avant de le charger."
         )
     if n_rows * n_columns > MAX_CELLS:
         raise TableError(
-            f"Le fichier « {name} » compte {_fr_int(n_rows * n_columns)} cases "
-            f"({_fr_int(n_rows)} lignes × {_fr_int(n_columns)} colonnes ; limite : "
-            f"{_fr_int(MAX_CELLS)}). Réduisez-le avant de le charger."
+            f"Le fichier « {name} » compte {format_number(n_rows * n_columns)} cases "
+            f"({format_number(n_rows)} lignes × {format_number(n_columns)} colonnes ; limite : "
+            f"{format_number(MAX_CELLS)}). Réduisez-le avant de le charger."
         )
 
 
@@ -191,8 +188,8 @@ def check_xlsx_archive(data: bytes, name: str) -> None:
         members = archive.infolist()
     if len(members) > MAX_ZIP_MEMBERS:
         raise TableError(
-            f"Le classeur « {name} » contient {_fr_int(len(members))} fichiers internes "
-            f"(limite : {_fr_int(MAX_ZIP_MEMBERS)}) : ce n'est pas un classeur ordinaire."
+            f"Le classeur « {name} » contient {format_number(len(members))} fichiers internes "
+            f"(limite : {format_number(MAX_ZIP_MEMBERS)}) : ce n'est pas un classeur ordinaire."
         )
     unpacked = sum(info.file_size for info in members)
     if unpacked > MAX_XLSX_UNCOMPRESSED:
@@ -208,8 +205,8 @@ def _check_rows(n_rows: int, name: str) -> None:
     """Raise :class:`TableError` when ``n_rows`` data rows is over :data:`MAX_ROWS`."""
     if n_rows > MAX_ROWS:
         raise TableError(
-            f"Le fichier « {name} » compte plus de {_fr_int(MAX_ROWS)} lignes de données "
-            f"(limite : {_fr_int(MAX_ROWS)}). Réduisez-le avant de le charger."
+            f"Le fichier « {name} » compte plus de {format_number(MAX_ROWS)} lignes de données "
+            f"(limite : {format_number(MAX_ROWS)}). Réduisez-le avant de le charger."
         )
 
 
@@ -304,7 +301,7 @@ def _finalize(
         )
     if n_unwrapped:
         notes.append(
-            f'Codes protégés par Excel (="…") nettoyés dans {_fr_int(n_unwrapped)} cellules'
+            f'Codes protégés par Excel (="…") nettoyés dans {format_number(n_unwrapped)} cellules'
         )
     if renamed_empty:
         notes.append(f"Colonnes sans nom renommées : {_quote_list(renamed_empty)}")

@@ -1,15 +1,17 @@
-"""What leaves the app: the fiche territoire (HTML) and CSV exports.
-
-Names are loaded on first use (:mod:`lazy_loader`), so importing the package costs nothing
-and the packages can use each other without an import cycle.
-"""
+"""What leaves the app: the fiche territoire (HTML) and CSV exports."""
 
 import lazy_loader as lazy
 
-__getattr__, __dir__, __all__ = lazy.attach(
-    __name__,
-    submod_attrs={
-        "export": [],
-        "fiche": [],
-    },
-)
+_EXPORTS = {
+    "export": ["SOURCE_COLUMN", "attribution", "neutralise", "to_csv_bytes"],
+    "fiche": [
+        "cell_text",
+        "date_fr",
+        "fiche_data",
+        "fiche_table",
+        "programmes",
+        "render_html",
+        "typology_shares",
+    ],
+}
+__getattr__, __dir__, __all__ = lazy.attach(__name__, submod_attrs=_EXPORTS)

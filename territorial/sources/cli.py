@@ -11,14 +11,10 @@ from tqdm import tqdm
 from territorial.sources.fetch import FetchResult, fetch
 from territorial.sources.manifest import ROW_LABELS, FetchError, load_manifest
 from territorial.sources.status import status
-from territorial.sources.transfer import _format_bytes
+from territorial.text.formatting import format_bytes, format_number
 from territorial.text.jsonout import json_text
 
 __all__ = ["cli_fetch"]
-
-
-def _format_int(value: int) -> str:
-    return f"{value:,}".replace(",", " ")
 
 
 class _ProgressBar:
@@ -58,12 +54,12 @@ class _ProgressBar:
 
 def _summary_ok(spec: Mapping[str, Any], result: FetchResult) -> list[str]:
     counts = ", ".join(
-        f"{_format_int(n)} {ROW_LABELS.get(level, level)}"
+        f"{format_number(n)} {ROW_LABELS.get(level, level)}"
         for level, n in result.parsed.rows.items()
     )
     sha = (result.status.get("sha256") or "")[:12]
     lines = [
-        f"✓ {spec['label']} : {counts} — {_format_bytes(result.status.get('size') or 0)}, "
+        f"✓ {spec['label']} : {counts} — {format_bytes(result.status.get('size') or 0)}, "
         f"sha256 {sha}…"
     ]
     lines.extend(f"  ⚠ {warning}" for warning in result.warnings)

@@ -18,7 +18,7 @@ from territorial.sources.official_catalogue import (
     indicators_for,
 )
 from territorial.sources.status import cached_files, status
-from territorial.text.formatting import format_number
+from territorial.text.formatting import format_bytes, format_number
 
 __all__ = ["status_fr"]
 
@@ -87,13 +87,7 @@ def _loaded_message(source_id: str, loaded: _Loaded, table: OfficialIndicators |
 
 
 def _size_text(size: float | None) -> str | None:
-    if not size:
-        return None
-    for unit in ("octets", "ko", "Mo", "Go"):
-        if size < 1024 or unit == "Go":
-            return f"{format_number(size, 0 if unit == 'octets' else 1)} {unit}"
-        size /= 1024
-    return None  # pragma: no cover
+    return format_bytes(size) if size else None
 
 
 def status_fr(store: IndicatorStore | None = None) -> list[dict[str, Any]]:

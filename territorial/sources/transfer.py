@@ -33,6 +33,7 @@ from territorial.sources.manifest import (
     _ctx,
 )
 from territorial.sources.parsing import _looks_like_html
+from territorial.text.formatting import format_bytes
 
 
 @dataclass
@@ -118,7 +119,7 @@ def _call_progress(progress: ProgressCallback | None, done: int, total: int | No
 def _too_big(cap: int, what: str, ctx: _Ctx, url: str | None = None) -> FetchError:
     return ctx.error(
         "taille",
-        f"fichier refusé : {what} dépasse la taille maximale de {_format_bytes(cap)} "
+        f"fichier refusé : {what} dépasse la taille maximale de {format_bytes(cap)} "
         "pour cette ressource. Les données déjà en cache restent utilisées.",
         url=url,
     )
@@ -189,7 +190,7 @@ def _download(
         total = int(length) if length and length.strip().isdigit() else None
         final_url = response.geturl() or url
         if total is not None and total > cap:
-            raise _too_big(cap, f"le fichier annoncé ({_format_bytes(total)})", ctx, url)
+            raise _too_big(cap, f"le fichier annoncé ({format_bytes(total)})", ctx, url)
         done = 0
         _call_progress(progress, 0, total)
         try:
@@ -240,7 +241,7 @@ def _copy_local(
             raise ctx.error("local", f"pas un fichier ordinaire : {path}.", url=str(path))
         total = path.stat().st_size
         if total > cap:
-            raise _too_big(cap, f"le fichier local ({_format_bytes(total)})", ctx, str(path))
+            raise _too_big(cap, f"le fichier local ({format_bytes(total)})", ctx, str(path))
         done = 0
         _call_progress(progress, 0, total)
         with path.open("rb") as src:
@@ -307,8 +308,8 @@ def _check_archive_sizes(members: list[zipfile.ZipInfo], noun: str, what: str, c
     if unpacked > MAX_UNCOMPRESSED_BYTES:
         raise ctx.error(
             "taille",
-            f"{noun} refusé(e) ({what}) : {_format_bytes(unpacked)} une fois décompressé(e), "
-            f"au-delà de la limite de {_format_bytes(MAX_UNCOMPRESSED_BYTES)}.",
+            f"{noun} refusé(e) ({what}) : {format_bytes(unpacked)} une fois décompressé(e), "
+            f"au-delà de la limite de {format_bytes(MAX_UNCOMPRESSED_BYTES)}.",
         )
 
 
@@ -355,12 +356,3 @@ def _retrieve(
     return _Retrieved(
         location.resource, location.value, tmp_path, hasher.hexdigest(), size, final_url
     )
-
-
-def _format_bytes(size: float) -> str:
-    for unit in ("octets", "ko", "Mo", "Go"):
-        if size < 1024 or unit == "Go":
-            text = f"{size:.0f} {unit}" if unit == "octets" else f"{size:.1f} {unit}"
-            return text.replace(".", ",")
-        size /= 1024
-    return f"{size:.1f} Go"  # pragma: no cover

@@ -1,16 +1,10 @@
-"""French text in one place: numbers, ranks, percentages, plurals, dates; inert user strings; JSON output.
-
-Names are loaded on first use (:mod:`lazy_loader`), so importing the package costs nothing
-and the packages can use each other without an import cycle.
-"""
+"""French text in one place: numbers, ranks, percentages, plurals, dates; inert user strings; JSON output."""
 
 import lazy_loader as lazy
 
-__getattr__, __dir__, __all__ = lazy.attach(
-    __name__,
-    submod_attrs={
-        "formatting": [],
-        "jsonout": [],
-        "safetext": [],
-    },
-)
+_EXPORTS = {
+    "formatting": ["format_number", "format_percent", "format_rank"],
+    "jsonout": ["clean", "json_text"],
+    "safetext": ["inert"],
+}
+__getattr__, __dir__, __all__ = lazy.attach(__name__, submod_attrs=_EXPORTS)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["format_number", "format_percent", "format_rank"]
+__all__ = ["format_bytes", "format_number", "format_percent", "format_rank"]
 
 
 def format_number(value: float | None, decimals: int = 0) -> str:
@@ -42,3 +42,16 @@ def format_percent(share: float | None) -> str:
     if share is None or (isinstance(share, float) and math.isnan(share)):
         return "–"
     return f"{format_number(share * 100, 0)}\u202f%"
+
+
+def format_bytes(size: float) -> str:
+    """A file size in French units: ``"512 octets"``, ``"1,5 ko"``, ``"63,2 Mo"`` (base 1024).
+
+    >>> format_bytes(512), format_bytes(1536), format_bytes(3 * 1024**3)
+    ('512 octets', '1,5 ko', '3,0 Go')
+    """
+    for unit in ("octets", "ko", "Mo"):
+        if size < 1024:
+            return f"{format_number(size, 0 if unit == 'octets' else 1)} {unit}"
+        size /= 1024
+    return f"{format_number(size, 1)} Go"
