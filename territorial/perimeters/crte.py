@@ -11,7 +11,7 @@ The default perimeter set of the app is built from the ANCT table shipped in
   (the perimeter table, the provenance and the validation report).
 
 :func:`load_shipped_crte` reads them back in a few milliseconds; the building rules are
-those of :func:`territorial.perimeters.model.load_crte`.
+those of :func:`territorial.perimeters.crte_layout.load_crte`.
 
 Examples
 --------

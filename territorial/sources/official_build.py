@@ -229,7 +229,7 @@ def build_official(
     source_id : str
         ``filosofi``, ``census`` or ``density``.
     parsed : ParsedSource
-        From :func:`territorial.sources.load_cached` (or :func:`territorial.sources.fetch.parse`).
+        From :func:`territorial.sources.load_cached` (or :func:`territorial.sources.parse.parse`).
     geo : Geography
         Geography the codes are joined to.
     record : mapping, optional

@@ -152,7 +152,7 @@ def sources_table(
     catalogue : Catalogue
         The shipped indicator catalogue (indicators grouped by source, vintage, licence).
     official : mapping, optional
-        The official sources manifest (:func:`territorial.sources.fetch.load_manifest`).
+        The official sources manifest (:func:`territorial.sources.manifest.load_manifest`).
     user_tables : iterable of mapping
         Metadata of the user's saved tables (:meth:`territorial.storage.workspace.Workspace.tables`).
 
