@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import grimp
@@ -61,3 +63,17 @@ def test_modules_stay_small():
         for path in (ROOT / folder).rglob("*.py")
     }
     assert not {name: n for name, n in sizes.items() if n > MAX_LINES}
+
+
+def test_no_core_module_imports_streamlit():
+    code = (
+        "import importlib, pkgutil, sys, territorial\n"
+        "for m in pkgutil.walk_packages(territorial.__path__, 'territorial.'):\n"
+        "    if m.name != 'territorial.__main__':\n"
+        "        importlib.import_module(m.name)\n"
+        "print('streamlit' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

@@ -75,14 +75,6 @@ def date_text(value: object) -> str:
     return stamp.strftime("%d/%m/%Y à %H:%M")
 
 
-def size_text(n_bytes: float) -> str:
-    for unit in ("octets", "ko", "Mo", "Go"):
-        if n_bytes < 1024 or unit == "Go":
-            return f"{format_number(n_bytes, 0 if unit == 'octets' else 1)} {unit}"
-        n_bytes /= 1024
-    return ""
-
-
 def flash(section: str, kind: str, text: str) -> None:
     """A message shown once, after the rerun that follows an action."""
     st.session_state.setdefault("donnees-messages", {})[section] = (kind, text)

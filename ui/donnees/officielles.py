@@ -9,14 +9,13 @@ import streamlit as st
 
 from territorial.sources.download import admin_origin
 from territorial.sources.manifest import ROW_LABELS
-from territorial.text.formatting import format_number
+from territorial.text.formatting import format_bytes, format_number
 from territorial.text.safetext import inert
 from ui.donnees.common import (
     date_text,
     flash,
     official_module,
     show_flash,
-    size_text,
 )
 from ui.state import store
 
@@ -63,7 +62,7 @@ def _status_entries(manifest: dict) -> dict[str, dict]:
             "telecharge_le": date_text(status.get("fetched_at")),
             "lignes_texte": _rows_text(status.get("rows")),
             "sha256": status.get("sha256"),
-            "taille": size_text(status["size"]) if status.get("size") else "",
+            "taille": format_bytes(status["size"]) if status.get("size") else "",
         }
     return out
 
@@ -121,10 +120,10 @@ def _run_fetch(source_id: str, spec: dict) -> None:
         if total:
             bar.progress(
                 min(done / total, 1.0),
-                text=f"{label} — {state['resource']} : {size_text(done)} sur {size_text(total)}",
+                text=f"{label} — {state['resource']} : {format_bytes(done)} sur {format_bytes(total)}",
             )
         else:
-            bar.progress(0.0, text=f"{label} — {state['resource']} : {size_text(done)} reçus")
+            bar.progress(0.0, text=f"{label} — {state['resource']} : {format_bytes(done)} reçus")
 
     try:
         result = fetch(source_id, progress=progress, on_resource=on_resource)
