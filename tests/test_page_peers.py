@@ -1,6 +1,7 @@
 """AppTest of the portrait and of the « Territoires comparables » on the Fiche and the Carte."""
 
 import html
+import json
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from territorial import load_geography
 from territorial.peers import find_peers
 from territorial.store import IndicatorStore
+from ui.maps import HIGHLIGHT_COLOUR
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 NBSP = "\u202f"
@@ -81,3 +83,37 @@ def test_fiche_of_a_region_has_no_same_region_option():
     assert not app.exception
     assert not [t for t in app.toggle if t.key == "pairs-region"]
     assert "Territoires comparables" in [s.value for s in app.subheader]
+
+
+def _layers(app) -> list:
+    figure = json.loads(app.get("plotly_chart")[0].proto.spec)
+    return figure["layout"]["map"].get("layers", [])
+
+
+def test_carte_outlines_the_peers_of_the_selected_territory_and_links_their_fiche(store):
+    app = _page("views/carte.py", niveau="departement", territoire="42")
+    app.run()
+    assert not app.exception
+    assert not [layer for layer in _layers(app) if layer.get("color") == HIGHLIGHT_COLOUR]
+    app.toggle(key="carte-pairs").set_value(True).run()
+    assert not app.exception
+    assert app.query_params["pairs"] == "oui"
+    expected = find_peers(store, "departement", "42")
+    (outline,) = [layer for layer in _layers(app) if layer.get("color") == HIGHLIGHT_COLOUR]
+    assert len(outline["source"]["features"]) == len(expected.peers)
+    links = [link.proto for link in app.get("page_link") if link.proto.label[:1].isdigit()]
+    assert [link.query_string for link in links] == [
+        f"niveau=departement&territoire={p['code']}" for p in expected.peers
+    ]
+    assert "Territoires comparables" in _text(app)
+
+
+def test_carte_peers_of_a_commune_come_from_its_region_and_follow_the_url(store):
+    app = _page("views/carte.py", niveau="commune", perimetre="region:84", territoire="42218",
+                pairs="oui")  # fmt: skip
+    app.run()
+    assert not app.exception
+    expected = find_peers(store, "commune", "42218", same_region=True)
+    (outline,) = [layer for layer in _layers(app) if layer.get("color") == HIGHLIGHT_COLOUR]
+    assert len(outline["source"]["features"]) == len(expected.peers)
+    assert "région Auvergne-Rhône-Alpes" in _text(app)
