@@ -90,11 +90,16 @@ def _layers(app) -> list:
     return figure["layout"]["map"].get("layers", [])
 
 
+def _zoom(app) -> float:
+    return json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]["map"]["zoom"]
+
+
 def test_carte_outlines_the_peers_of_the_selected_territory_and_links_their_fiche(store):
     app = _page("views/carte.py", niveau="departement", territoire="42")
     app.run()
     assert not app.exception
     assert not [layer for layer in _layers(app) if layer.get("color") == HIGHLIGHT_COLOUR]
+    zoom_alone = _zoom(app)
     app.toggle(key="carte-pairs").set_value(True).run()
     assert not app.exception
     assert app.query_params["pairs"] == "oui"
@@ -106,6 +111,7 @@ def test_carte_outlines_the_peers_of_the_selected_territory_and_links_their_fich
         f"niveau=departement&territoire={p['code']}" for p in expected.peers
     ]
     assert "Territoires comparables" in _text(app)
+    assert _zoom(app) < zoom_alone  # the view widens to frame the peers across France
 
 
 def test_carte_peers_of_a_commune_come_from_its_region_and_follow_the_url(store):

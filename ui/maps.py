@@ -181,15 +181,20 @@ def choropleth(
     if points is not None:
         fig.add_trace(points)
     _add_outline(fig, level, scope, selected, highlight)
-    centre, zoom = fit_view(bounds(geo, level, scope, selected), width_px, height)
-    if selected is not None:
-        zoom -= 1.2  # show the selected unit with its neighbours
+    if highlight:  # frame the selection and its highlighted peers together
+        table = geo.table(level, scope)
+        shown = table[table["code"].isin([*highlight, selected])]
+        centre, zoom = fit_view(tuple(float(v) for v in shown.total_bounds), width_px, height)
+    else:
+        centre, zoom = fit_view(bounds(geo, level, scope, selected), width_px, height)
+        if selected is not None:
+            zoom -= 1.2  # show the selected unit with its neighbours
     fig.update_layout(
         map={"style": "white-bg", "center": centre, "zoom": zoom},
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         height=height,
         separators=", ",
-        uirevision=f"{level}-{scope}-{selected}",
+        uirevision=f"{level}-{scope}-{selected}-{bool(highlight)}",
         clickmode="event+select",
         hoverlabel={"font_size": 15},
     )
