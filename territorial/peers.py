@@ -260,6 +260,11 @@ def _value_text(value: float, indicator, estimate: bool) -> str:
     return f"{text} (estimation)" if estimate else text
 
 
+def _versus(entry: dict) -> str:
+    """``"Niveau de vie médian : 19 140 €/an contre 19 010 €/an ici"``."""
+    return f"{entry['libelle']} : {entry['valeur']} contre {entry['valeur_territoire']} ici"
+
+
 def _explain(store, level, code, peer, z, values, ids) -> dict:
     catalogue = store.catalogue
     gaps = (z.loc[peer, ids] - z.loc[code, ids]).dropna()
@@ -280,14 +285,8 @@ def _explain(store, level, code, peer, z, values, ids) -> dict:
     return {
         "proches": close,
         "differences": far,
-        "texte_proches": "; ".join(
-            f"{e['libelle']} ({e['valeur']} ; ici {e['valeur_territoire']})" for e in close
-        ),
-        "texte_differences": "; ".join(
-            f"{e['libelle']} ({e['valeur']}, {'au-dessus' if e['ecart_z'] > 0 else 'en dessous'}"
-            f" ; ici {e['valeur_territoire']})"
-            for e in far
-        ),
+        "texte_proches": " ; ".join(_versus(e) for e in close),
+        "texte_differences": " ; ".join(_versus(e) for e in far),
     }
 
 
@@ -402,6 +401,8 @@ def find_peers(
         names = ", ".join(catalogue[i].label for i in flat)
         notes.append(f"Sans écart entre territoires de la comparaison, écartés : {names}.")
     used = list(z.columns)
+    if len(pool) < 2:
+        raise PeersError("Aucun autre territoire de ce niveau à qui le comparer.")
     if not used:
         raise PeersError("Aucun indicateur du profil n'a de valeur pour ce territoire.")
     dist = distances(z, code)

@@ -53,7 +53,7 @@ def test_fiche_lists_the_peers_with_links_to_their_fiche(store):
     assert not app.exception
     expected = find_peers(store, "commune", "42218", same_region=True)  # communes: the région
     links = [link for link in app.get("page_link") if link.proto.label[:1].isdigit()]
-    assert [link.proto.label for link in links] == [
+    assert [html.unescape(link.proto.label) for link in links] == [
         f"{n}. {p['nom']} ({p['code']})" for n, p in enumerate(expected.peers, start=1)
     ]
     first = links[0].proto
@@ -72,7 +72,11 @@ def test_fiche_peer_options_change_the_list_and_the_url(store):
     assert not app.exception
     assert app.query_params["pairs_sans_voisins"] == "oui"
     expected = find_peers(store, "departement", "42", exclude_neighbours=True)
-    labels = [link.proto.label for link in app.get("page_link") if link.proto.label[:1].isdigit()]
+    labels = [
+        html.unescape(link.proto.label)
+        for link in app.get("page_link")
+        if link.proto.label[:1].isdigit()
+    ]
     assert labels[0] == f"1. {expected.peers[0]['nom']} ({expected.peers[0]['code']})"
     assert not any("(69)" in label or "(43)" in label for label in labels)  # neighbours out
 

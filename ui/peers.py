@@ -43,11 +43,20 @@ def _peers(level, code, preset, same_region, exclude_neighbours, similar_size, v
     return result.to_dict()
 
 
-def peers_of(level: str, code: str, options: dict) -> dict:
-    """The peers (as :meth:`PeersResult.to_dict`), cached per space and perimeter set."""
+def peers_of(level: str, code: str, options: dict) -> dict | None:
+    """The peers (as :meth:`PeersResult.to_dict`), cached per space and perimeter set.
+
+    None, with the French reason shown, when the territory cannot be compared.
+    """
+    from territorial.peers import PeersError
+
     version = f"{geography().perimeters_hash}-{workspace().version()}"
-    return _peers(level, code, options["preset"], options["same_region"],
-                  options["exclude_neighbours"], options["similar_size"], version)  # fmt: skip
+    try:
+        return _peers(level, code, options["preset"], options["same_region"],
+                      options["exclude_neighbours"], options["similar_size"], version)  # fmt: skip
+    except PeersError as error:
+        st.info(inert(f"Pas de territoires comparables : {error.message}"))
+        return None
 
 
 def peers_options(level: str, key: str = "pairs") -> dict:
@@ -92,14 +101,16 @@ def peers_options(level: str, key: str = "pairs") -> dict:
             "similar_size": size}  # fmt: skip
 
 
-def show_peers(result: dict, level: str, compact: bool = False) -> None:
+def show_peers(result: dict | None, level: str, compact: bool = False) -> None:
     """Each peer with a link to its fiche, why it is close, where it differs; the leads."""
+    if result is None:
+        return
     if not result["comparables"]:
         st.info("Aucun territoire comparable avec ces options.")
     for number, peer in enumerate(result["comparables"], start=1):
         st.page_link(
             FICHE_PAGE,
-            label=f"{number}. {peer['nom']} ({peer['code']})",
+            label=f"{number}. {inert(peer['nom'])} ({inert(peer['code'])})",
             icon=":material/description:",
             query_params={"niveau": level, "territoire": peer["code"]},
         )

@@ -198,7 +198,7 @@ with side_col:
             icon=":material/description:",
             query_params={"niveau": level, "territoire": selected},
         )
-        if comparables is not None:
+        if comparables:
             st.markdown(f"**Territoires comparables** (contour orange, {inert(comparables['comparaison'])})")
             outside = [p["nom"] for p in comparables["comparables"] if p["code"] not in set(table["code"])]
             if outside:
