@@ -335,6 +335,11 @@ def _method_note(n_pool, level, pool, profile, labels, options, n) -> str:
     )
     if filters:
         text += "Options : " + " ; ".join(filters) + " (après le calcul des z-scores). "
+    if options["meme_region"] and level in {"epci", "perimetre"}:
+        text += (
+            "Région d'un territoire à cheval : celle de son département principal (où vit le "
+            "plus d'habitants). "
+        )
     return text + "Ce sont des territoires à qui parler, pas un classement."
 
 

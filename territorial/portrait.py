@@ -193,9 +193,7 @@ class _Facts:
         if self.indicator(indicator_id) is None:
             return None, {}
         references = self.store.reference(indicator_id, self.level, self.code)
-        own = references.pop(self.level, None)
-        if self.level in _REFERENCES:  # a département or région is not its own reference
-            references.pop(self.level, None)
+        own = references.pop(self.level, None)  # a département is not its own reference
         return own, references
 
     def estimates(self, indicator_id: str) -> set[str]:
