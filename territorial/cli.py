@@ -7,6 +7,7 @@ Examples
 ``python -m territorial perimeters crte.csv --json``
 ``python -m territorial sources --json``
 ``python -m territorial ateliers --json``
+``python -m territorial peers 42218 --level commune --same-region --json``
 """
 
 from __future__ import annotations
@@ -339,6 +340,16 @@ def _main(argv: list[str] | None) -> int:
     p_cat.add_argument("--level", required=True, choices=[lvl for lvl in LEVELS])
     p_cat.add_argument("--scope", default="metropole")
     p_cat.add_argument("--json", action="store_true")
+    p_peer = commands.add_parser("peers", help="territoires comparables à un territoire")
+    p_peer.add_argument("code")
+    p_peer.add_argument("--level", required=True, choices=list(LEVELS))
+    p_peer.add_argument("--preset", help="jeu d'indicateurs nommé (défaut : Vue d'ensemble)")
+    p_peer.add_argument("--indicators", help="identifiants séparés par des virgules")
+    p_peer.add_argument("--same-region", action="store_true", help="dans sa région seulement")
+    p_peer.add_argument("--exclude-neighbours", action="store_true", help="sans les voisins")
+    p_peer.add_argument("--similar-size", action="store_true", help="population de ½ à 2 fois")
+    p_peer.add_argument("--n", type=int, default=8, help="nombre de territoires (5 à 10)")
+    p_peer.add_argument("--json", action="store_true")
     p_ate = commands.add_parser("ateliers", help="les ateliers de la base, nouveau lien d'édition")
     p_ate.add_argument("--nouveau-lien", metavar="CODE", help="remplacer le lien d'édition")
     p_ate.add_argument("--json", action="store_true")
@@ -377,6 +388,20 @@ def _main(argv: list[str] | None) -> int:
             args.reference,
             args.json,
             args.limit,
+        )
+    elif args.command == "peers":
+        from territorial.analysis.peers import cli_peers
+
+        return cli_peers(
+            args.code,
+            args.level,
+            args.preset,
+            args.indicators,
+            args.same_region,
+            args.exclude_neighbours,
+            args.similar_size,
+            args.n,
+            args.json,
         )
     elif args.command == "catalysts":
         from territorial.analysis.catalyst_cli import cli_catalysts

@@ -83,6 +83,7 @@ def _shown(app: AppTest) -> list[str]:
         texts += [w.label for w in getattr(app, kind)]
     for radio in app.radio:
         texts += [str(o) for o in radio.options]
+    texts += [link.proto.label for link in app.get("page_link")]
     return texts
 
 
@@ -148,3 +149,17 @@ def test_carte_and_fiche_show_hostile_names_as_text(hostile):
     app.run()
     _assert_no_live_markup(app)
     assert LINK in html.unescape(" ".join(_shown(app)))
+
+
+def test_fiche_of_a_hostile_perimeter_shows_its_portrait_and_peers_as_text(hostile):
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.switch_page("views/fiche.py")
+    app.query_params.update({"atelier": hostile, "niveau": "perimetre", "territoire": "hostile"})
+    app.run()
+    _assert_no_live_markup(app)
+    # the only perimeter of its set: nothing to compare with, said in French
+    assert any("Aucun autre territoire de ce niveau" in i.value for i in app.info)
+    app.query_params.update({"niveau": "commune", "territoire": "42218"})
+    app.run()
+    _assert_no_live_markup(app)
+    assert LINK in html.unescape(" ".join(_shown(app)))  # « Elle fait partie du projet … »

@@ -39,9 +39,11 @@ def test_fiche_of_a_commune_shows_identity_indicators_priorities_catalysts():
         "Projet de territoire : **CRTE Saint-Etienne Métropole** — porté par un seul EPCI." in text
     )
     assert [s.value for s in app.subheader] == [
+        "Portrait du territoire",
         "Fragilités prioritaires",
         "Indicateurs",
         "Programmes de l'ANCT sur ce territoire",
+        "Territoires comparables",
         "Catalyseurs territoriaux",
     ]
     indicators = app.dataframe[0].value

@@ -102,12 +102,14 @@ def choropleth(
     points: go.Scattermap | None = None,
     rank_total: int | None = None,
     labels: pd.Series | None = None,
+    highlight: list[str] | None = None,
 ) -> go.Figure:
     """Choropleth whose GeoJSON is referenced by URL, never embedded in the figure.
 
     ``ranks`` are texts ("3e / 96"), or integers when ``rank_total`` is given: then only
     the integers travel to the browser and the template writes "Xe / total" (the first
-    units get their own one-unit trace, for "1er").
+    units get their own one-unit trace, for "1er"). ``highlight`` codes (the selected
+    territory's comparables) get an orange outline.
     """
     geo = geography()
     url = static_url(write_geojson(geo, level, scope))
@@ -199,24 +201,34 @@ def choropleth(
         )
     if points is not None:
         fig.add_trace(points)
-    _add_outline(fig, level, scope, selected)
-    centre, zoom = fit_view(bounds(geo, level, scope, selected), width_px, height)
-    if selected is not None:
-        zoom -= 1.2  # show the selected unit with its neighbours
+    _add_outline(fig, level, scope, selected, highlight)
+    if highlight:  # frame the selection and its highlighted peers together
+        table = geo.table(level, scope)
+        shown = table[table["code"].isin([*highlight, selected])]
+        centre, zoom = fit_view(tuple(float(v) for v in shown.total_bounds), width_px, height)
+    else:
+        centre, zoom = fit_view(bounds(geo, level, scope, selected), width_px, height)
+        if selected is not None:
+            zoom -= 1.2  # show the selected unit with its neighbours
     fig.update_layout(
         map={"style": "white-bg", "center": centre, "zoom": zoom},
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         height=height,
         separators=", ",
-        uirevision=f"{level}-{scope}-{selected}",
+        uirevision=f"{level}-{scope}-{selected}-{bool(highlight)}",
         clickmode="event+select",
         hoverlabel={"font_size": 15},
     )
     return fig
 
 
-def _add_outline(fig: go.Figure, level: str, scope: str, selected: str | None) -> None:
-    """Région borders drawn from our own data (no basemap needed), and the selection."""
+HIGHLIGHT_COLOUR = "#e65100"
+
+
+def _add_outline(
+    fig: go.Figure, level: str, scope: str, selected: str | None, highlight: list[str] | None = None
+) -> None:
+    """Région borders drawn from our own data (no basemap needed), highlights, the selection."""
     geo = geography()
     layers = []
     if level != "region":
@@ -224,6 +236,22 @@ def _add_outline(fig: go.Figure, level: str, scope: str, selected: str | None) -
         layers.append(
             {"source": region_url, "type": "line", "color": "#222222", "line": {"width": 1.4}}
         )
+    if highlight:
+        table = geo.table(level, scope)
+        shapes = table.loc[table["code"].isin(highlight), "geometry"].dropna()
+        if len(shapes):
+            features = {"type": "FeatureCollection", "features": [
+                {"type": "Feature", "properties": {}, "geometry": shape.__geo_interface__}
+                for shape in shapes
+            ]}  # fmt: skip
+            layers.append(
+                {
+                    "source": features,
+                    "type": "line",
+                    "color": HIGHLIGHT_COLOUR,
+                    "line": {"width": 3},
+                }
+            )
     if selected is not None:
         table = geo.table(level, scope)
         shape = table.loc[table["code"] == selected, "geometry"]

@@ -17,6 +17,7 @@ from ui.maps import (
     selected_code,
     show_map,
 )
+from ui.peers import peers_of, show_peers
 from ui.state import geography, store, values
 from ui.widgets import formatter, indicator_picker, level_picker, scope_picker, search_box
 
@@ -117,6 +118,20 @@ rank_text = pd.Series([format_rank(int(r), n_ranked) if r == r else "–" for r 
 unit = f" {indicator.unit}" if indicator.unit else ""
 hover_label = f"Écart à la France ({indicator.label})" if centred else indicator.label
 
+peers_shown = bool(selected) and st.toggle(
+    "Montrer les territoires comparables du territoire sélectionné",
+    value=query_value("pairs", "non", ["oui", "non"]) == "oui",
+    key="carte-pairs",
+    help="Contour orange : les territoires du même niveau au profil le plus proche "
+    "(jeu « Vue d'ensemble » ; dans sa région pour une commune).",
+)
+comparables = None
+if peers_shown:
+    comparables = peers_of(level, selected, {
+        "preset": None, "same_region": level == "commune", "exclude_neighbours": False,
+        "similar_size": False,
+    })  # fmt: skip
+
 height = 760 if projection_mode() else 620
 map_col, side_col = st.columns([2.2, 1.3] if projection_mode() else [3, 1.15])
 with map_col:
@@ -135,11 +150,15 @@ with map_col:
         selected=selected or None,
         height=height,
         labels=labels,
+        highlight=[p["code"] for p in comparables["comparables"]] if comparables else None,
     )
     event = show_map(fig, key=f"carte-{level}-{scope}")
     clicked = selected_code(event)
     if clicked and clicked != selected:
         selected = clicked
+        if peers_shown:  # redraw the highlights around the new selection
+            st.query_params["territoire"] = clicked
+            st.rerun()
 with side_col:
     title = f"Écart à la France : {indicator.label}" if centred else indicator.label
     st.markdown(f"**{inert(title)}** — {inert(LEVEL_LABELS[level])}")
@@ -190,6 +209,16 @@ with side_col:
             icon=":material/description:",
             query_params={"niveau": level, "territoire": selected},
         )
+        if comparables:
+            st.markdown(
+                f"**Territoires comparables** (contour orange, {inert(comparables['comparaison'])})"
+            )
+            outside = [
+                p["nom"] for p in comparables["comparables"] if p["code"] not in set(table["code"])
+            ]
+            if outside:
+                st.caption(f"Hors de la carte affichée : {inert(', '.join(outside))}.")
+            show_peers(comparables, level, compact=True)
 
 write_query(
     niveau=level,
@@ -200,6 +229,7 @@ write_query(
     ecart="oui" if centred else None,
     seuils=breaks_text or None,
     territoire=selected or None,
+    pairs="oui" if peers_shown else None,
 )
 if not projection_mode():
     # A toggle, not an expander: the table is only built and sent when asked for, so an

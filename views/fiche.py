@@ -9,6 +9,7 @@ from territorial.outputs.fiche import cell_text, fiche_data, render_html
 from territorial.text.formatting import format_number
 from territorial.text.safetext import inert
 from ui.common import page_header, query_value, sources_footer, write_query
+from ui.peers import peers_of, peers_options, show_peers, show_portrait
 from ui.state import active_catalysts, fictional_banner, geography, store, workspace
 from ui.widgets import search_box
 
@@ -17,8 +18,9 @@ PRESET = "Vue d'ensemble"
 
 page_header(
     "Fiche territoire",
-    "Tout ce que l'on sait d'un territoire : identité, indicateurs comparés au département, "
-    "à la région et à la France, fragilités prioritaires, catalyseurs proches.",
+    "Tout ce que l'on sait d'un territoire : portrait, indicateurs comparés au département, "
+    "à la région et à la France, fragilités prioritaires, territoires comparables, "
+    "catalyseurs proches.",
 )
 geo = geography()
 
@@ -101,6 +103,8 @@ if "perimetre" in identity:
         + f". Jeu de périmètres : {inert(perimeter['jeu'])}."
     )
 
+show_portrait(data)
+
 st.subheader("Fragilités prioritaires")
 st.caption(
     f"Jeu d'indicateurs « {PRESET} », comparé à {'la région' if level == 'commune' else 'la France métropolitaine'}."
@@ -157,6 +161,13 @@ st.caption(
     "de la politique de la ville 2024. Territoires d'industrie : part de la population dans "
     "le tableau des indicateurs."
 )
+
+st.subheader("Territoires comparables")
+st.caption("Les territoires du même niveau dont le profil ressemble le plus à celui-ci : "
+           "à qui parler, de qui apprendre — pas un classement.")
+comparables = peers_of(level, code, peers_options(level))
+show_peers(comparables, level)
+data["comparables"] = comparables
 
 st.subheader("Catalyseurs territoriaux")
 fictional_banner(catalysts)

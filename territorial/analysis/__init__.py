@@ -1,4 +1,4 @@
-"""Analyses over the indicators: fragility priorities, catalysts (placement, densities, gaps), classification, comparison of régions."""
+"""Analyses over the indicators: fragility priorities, catalysts (placement, densities, gaps), comparable territories (peers), the portrait in words, classification, comparison of régions."""
 
 import lazy_loader as lazy
 
@@ -27,6 +27,8 @@ _EXPORTS = {
         "versus_france",
     ],
     "fragility": ["FragilityResult"],
+    "peers": ["PeersError", "PeersResult", "find_peers"],
+    "portrait": ["portrait", "rules_text"],
     "presets": [
         "CLASS_LABELS",
         "DEFAULT_MAX_MISSING",

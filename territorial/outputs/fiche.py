@@ -20,6 +20,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
+from territorial.analysis.portrait import portrait, rules_text
 from territorial.geo.geography import LEVEL_LABELS
 from territorial.indicators.catalogue import INDICATOR_DIR
 from territorial.indicators.store import IndicatorStore
@@ -128,10 +129,13 @@ def programmes(geo, level: str, code: str) -> list[dict]:
     inside = members[members["commune"].isin(geo.members(level, code))]
     out = []
     for name, group in inside.groupby("programme_nom", sort=True):
-        labels = group["lib"].drop_duplicates().tolist()
+        labels = group["lib"].dropna().drop_duplicates().tolist()  # some have no name
         shown = ", ".join(labels[:_MAX_NAMED])
         if len(labels) > _MAX_NAMED:
             shown += f" et {len(labels) - _MAX_NAMED} autres"
+        unnamed = int(group.loc[group["lib"].isna(), "id"].nunique())
+        if unnamed:
+            shown += f"{' et ' if shown else ''}{unnamed} sans nom publié"
         out.append({"programme": name, "n": int(group["id"].nunique()), "membres": shown})
     return out
 
@@ -186,7 +190,10 @@ def fiche_data(
     priorities: list[dict] | None = None,
     catalysts: dict | None = None,
 ) -> dict:
-    """Identity, indicators, fragilités prioritaires and catalysts of one unit."""
+    """Identity, portrait, indicators, fragilités prioritaires and catalysts of one unit.
+
+    ``priorities`` None means not computed: the portrait then says nothing about them.
+    """
     geo = store.geo
     unit = geo.table(level, "france").set_index("code").loc[code]
     parents = geo.parents(level, code)
@@ -215,6 +222,7 @@ def fiche_data(
                 "jeu": geo.perimeters.name,
             }
     table = fiche_table(store, level, code)
+    found = programmes(geo, level, code)
     return {
         "identite": identity,
         "indicateurs": table,
@@ -223,8 +231,10 @@ def fiche_data(
         "date": date_fr(dt.date.today()),
         "sources": geo.manifest["sources"],
         "producteurs": _producers(),
-        "programmes": programmes(geo, level, code),
+        "programmes": found,
         "typologies": typology_shares(store, level, code),
+        "portrait": portrait(store, level, code, priorities, identity, found),
+        "regles_portrait": rules_text().splitlines(),
     }
 
 
