@@ -91,7 +91,7 @@ LAYERS: dict[str, Layer] = {
         "France services",
         "France services",
         "guichets d'accès aux services publics (accès aux droits, démarches)",
-        (117, 112, 179),
+        (31, 120, 180),
     ),
 }
 """Shipped layers, in the order of the page (key → :class:`Layer`)."""
@@ -115,15 +115,15 @@ def places_manifest(directory: Path = PLACES_DIR) -> dict:
 
 
 def layer_source(key: str, directory: Path = PLACES_DIR) -> str:
-    """« Producer, dataset — vintage — licence » of a shipped layer, in French.
+    """« Producer (list of the ANCT programmes' members), vintage, licence » of a layer.
 
     >>> layer_source("fabriques").startswith("Agence nationale de la cohésion des territoires")
     True
     """
     source = places_manifest(directory)["source"]
     return (
-        f"{source['producteur']}, programme « {LAYERS[key].label} » (liste des membres des "
-        f"programmes de l'ANCT) — {source['millesime']} — {source['licence']}"
+        f"{source['producteur']}, liste des membres des programmes de l'ANCT, "
+        f"{source['millesime']}, {source['licence']}"
     )
 
 

@@ -228,8 +228,8 @@ def test_catalyst_list_is_saved_for_the_catalyst_choice(workspace):
     assert meta["nom"] == "mes_catalyseurs" and meta["fictif"] is False
     app.switch_page("views/catalyseurs.py").run()
     assert not app.exception, app.exception
-    picker = next(s for s in app.selectbox if s.label == "Liste de catalyseurs")
-    assert "mes_catalyseurs" in picker.options
+    picker = next(s for s in app.multiselect if s.label == "Lieux comptés")
+    assert "Catalyseurs importés : mes_catalyseurs" in picker.options
 
 
 def test_visitors_cannot_choose_where_official_data_come_from(workspace):

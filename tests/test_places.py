@@ -125,5 +125,4 @@ def test_layer_source_names_producer_vintage_licence():
     text = layer_source("manufactures")
     assert "Agence nationale de la cohésion des territoires" in text
     assert "septembre 2024" in text and "Licence Ouverte" in text
-    assert "Manufactures de proximité" in text
     assert all("atalyseur" not in layer.label + layer.description for layer in LAYERS.values())
