@@ -63,6 +63,7 @@ HEX_COLOURS = [  # ColorBrewer « Greys », 5 classes: the layers' colours stay 
     (99, 99, 99),
     (37, 37, 37),
 ]
+OUTLINE_COLOUR = [96, 112, 140, 255]  # blue-grey: the greys of the hexagons stay distinct
 _DECIMALS = 4  # about 10 m
 _HEX_DECIMALS = 3  # about 100 m, for corners of hexagons of 5 km and more
 _POINTS_VERSION = 1
@@ -262,7 +263,7 @@ def deck(
             stroked=True,
             filled=True,
             get_fill_color=[255, 255, 255, 255],
-            get_line_color=[90, 90, 90, 255],
+            get_line_color=OUTLINE_COLOUR,
             line_width_min_pixels=1,
             pickable=False,
         ),

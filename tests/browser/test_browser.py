@@ -26,7 +26,7 @@ PAGES = [
     ("fiche", "/fiche?niveau=commune&territoire=42218", "Fiche territoire", "Saint-Étienne"),
     ("regions", "/regions", "Comparer les régions", None),
     ("fragilites", "/fragilites", "Fragilités prioritaires", "Classement"),
-    ("catalyseurs", "/catalyseurs", "Catalyseurs territoriaux", None),
+    ("catalyseurs", "/catalyseurs", "Catalyseurs et lieux de coopération", "Carte des lieux"),
     ("donnees", "/donnees", "Données", None),
 ]
 UNFINISHED = "En construction"
