@@ -11,6 +11,7 @@ from territorial.deckmap import HEX_COLOURS, deck
 from territorial.export import to_csv_bytes
 from territorial.formatting import format_number
 from territorial.fragility import DEFAULT_PRESET, FragilityError, available_presets, fragility
+from territorial.glossary import help_text
 from territorial.mapdata import bounds, fit_view, write_geojson
 from territorial.places import LAYERS, POSITION_NOTE, layer_source
 from territorial.safetext import inert
@@ -58,6 +59,7 @@ with controls[0]:
         format_func=options.get,
         placeholder="Choisissez au moins une couche",
         key="couches",
+        help=help_text("catalyseur", "fabrique", "manufacture", "france_services"),
     )
 with controls[1]:
     level = level_picker(
@@ -239,6 +241,7 @@ preset = st.selectbox(
     "Fragilité retenue (quintile le plus fragile)",
     preset_names,
     index=preset_names.index(query_value("jeu", DEFAULT_PRESET, preset_names)),
+    help=help_text("quantiles", "polarite"),
 )
 write_query(jeu=preset)
 try:

@@ -28,6 +28,8 @@ PAGES = [
     ("fragilites", "/fragilites", "Fragilités prioritaires", "Classement"),
     ("catalyseurs", "/catalyseurs", "Catalyseurs et lieux de coopération", "Carte des lieux"),
     ("donnees", "/donnees", "Données", None),
+    ("premiers-pas", "/premiers_pas", "Premiers pas", "1. Trouver mon territoire"),
+    ("glossaire", "/glossaire", "Glossaire", "Se compter"),
 ]
 UNFINISHED = "En construction"
 MAX_SCREENSHOT_HEIGHT = 8000
