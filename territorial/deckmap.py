@@ -301,6 +301,8 @@ def deck(
     return CompactDeck(
         layers=layers,
         initial_view_state=pdk.ViewState(**view),
+        # the wheel scrolls the page, not the map (zoom: double click, pinch, +/- buttons)
+        views=[pdk.View("MapView", controller={"scrollZoom": False, "doubleClickZoom": True})],
         map_provider=None,
         tooltip={
             "html": "<b>{titre}</b><br/>{detail}",

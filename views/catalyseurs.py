@@ -102,7 +102,7 @@ in_scope_communes = pd.Index(geo.table("commune", scope)["code"])
 radius = HEX_RADIUS_KM.get(scope.split(":")[0], 15)
 hex_records, hex_bounds = hex_data(keys, scope, radius)
 height = 720 if projection_mode() else 600
-centre, zoom = fit_view(bounds(geo, level, scope), 700, height)
+centre, zoom = fit_view(bounds(geo, level, scope), 560, height)  # fits phones, desktops
 placed = places.placed
 in_scope = placed[placed["commune"].isin(in_scope_communes)]
 counts = in_scope["couche"].value_counts()
@@ -205,7 +205,7 @@ st.download_button(
 # ---------------------------------------------------------------- nearest places
 st.subheader("Lieux les plus proches d'un territoire")
 names = table["nom"].to_dict()
-territory = st.selectbox(
+territory = st.columns([1, 1.6])[0].selectbox(
     "Territoire",
     list(table.sort_values("nom").index),
     format_func=lambda c: f"{names[c]} ({c})",
@@ -237,7 +237,7 @@ st.caption(
 st.subheader("Zones blanches")
 presets = available_presets(indicator_store.catalogue)
 preset_names = list(presets)
-preset = st.selectbox(
+preset = st.columns([1, 1.6])[0].selectbox(
     "Fragilité retenue (quintile le plus fragile)",
     preset_names,
     index=preset_names.index(query_value("jeu", DEFAULT_PRESET, preset_names)),
