@@ -28,6 +28,15 @@ PAGES = [
     ),
     st.Page("views/donnees.py", title="Données", icon=":material/database:", url_path="donnees"),
     st.Page("views/atelier.py", title="Atelier", icon=":material/groups:", url_path="atelier"),
+    st.Page(
+        "views/premiers_pas.py",
+        title="Premiers pas",
+        icon=":material/school:",
+        url_path="premiers_pas",
+    ),
+    st.Page(
+        "views/glossaire.py", title="Glossaire", icon=":material/menu_book:", url_path="glossaire"
+    ),
 ]
 
 open_space_from_url()  # the atelier of ?atelier= (read-only, or editable with its edit link)

@@ -89,12 +89,12 @@ def test_fragilites_preset_and_reference_round_trip():
 
 @pytest.mark.parametrize("level", ["departement", "epci"])
 def test_catalyseurs_page_marks_the_fictional_example(level):
-    app = _page("views/catalyseurs.py", niveau=level)
+    app = _page("views/catalyseurs.py", niveau=level, couches="exemple")
     app.run()
     assert not app.exception
     assert any("FICTIFS" in w.value for w in app.warning)
     densities = app.dataframe[0].value
-    assert densities["Catalyseurs"].sum() == 350
+    assert densities["Lieux"].sum() == 350
     assert "Zones blanches" in [s.value for s in app.subheader]
     assert "plus fragiles" in _text(app)
 

@@ -6,6 +6,7 @@ Without an atelier, a session saves in its own private space (:class:`OnlySpace`
 """
 
 import html
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -228,8 +229,17 @@ def test_catalyst_list_is_saved_for_the_catalyst_choice(workspace):
     assert meta["nom"] == "mes_catalyseurs" and meta["fictif"] is False
     app.switch_page("views/catalyseurs.py").run()
     assert not app.exception, app.exception
-    picker = next(s for s in app.selectbox if s.label == "Liste de catalyseurs")
-    assert "mes_catalyseurs" in picker.options
+    picker = next(s for s in app.multiselect if s.label == "Lieux comptés")
+    assert "Catalyseurs importés : mes_catalyseurs" in picker.options
+    picker.set_value([f"importe:{meta['slug']}"]).run()  # an imported list as the only layer
+    assert not app.exception, app.exception
+    assert app.dataframe[0].value["Lieux"].sum() == 2
+    spec = json.loads(app.get("deck_gl_json_chart")[0].proto.json)
+    inline = next(
+        layer["data"] for layer in spec["layers"] if layer["id"].startswith("lieux-importe")
+    )
+    assert sorted(p["titre"] for p in inline) == ["Atelier A", "Labo B"]  # never a static file
+    assert isinstance(next(la["data"] for la in spec["layers"] if la["id"] == "hexagones"), list)
 
 
 def test_visitors_cannot_choose_where_official_data_come_from(workspace):

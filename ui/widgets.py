@@ -7,6 +7,7 @@ import streamlit as st
 from territorial import LEVEL_LABELS
 from territorial.indicators.catalogue import Catalogue, Indicator
 from territorial.text.formatting import format_number
+from territorial.text.glossary import help_text
 from territorial.text.safetext import inert
 from ui.common import query_value
 from ui.state import geography
@@ -21,8 +22,9 @@ def level_picker(
 ) -> str:
     level = query_value("niveau", default, levels)
     return st.selectbox(
-        "Niveau", levels, index=levels.index(level), format_func=LEVEL_LABELS.get, key=key
-    )
+        "Niveau", levels, index=levels.index(level), format_func=LEVEL_LABELS.get, key=key,
+        help=help_text("epci", "ept", "crte"),
+    )  # fmt: skip
 
 
 def scope_picker(level: str, key="perimetre_etude") -> str:
@@ -43,8 +45,9 @@ def scope_picker(level: str, key="perimetre_etude") -> str:
     default = "region:84" if level == "commune" else "metropole"
     scope = query_value("perimetre", default, options)
     return st.selectbox(
-        "Périmètre d'étude", options, index=options.index(scope), format_func=labels.get, key=key
-    )
+        "Périmètre d'étude", options, index=options.index(scope), format_func=labels.get, key=key,
+        help=help_text("perimetre"),
+    )  # fmt: skip
 
 
 def indicator_label(indicator: Indicator) -> str:

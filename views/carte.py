@@ -7,6 +7,7 @@ from territorial import LEVEL_LABELS
 from territorial.analysis.classify import METHODS, classify, classify_categories
 from territorial.outputs.export import to_csv_bytes
 from territorial.text.formatting import format_percent, format_rank
+from territorial.text.glossary import help_text
 from territorial.text.safetext import inert
 from ui.common import page_header, projection_mode, query_value, sources_footer, write_query
 from ui.maps import (
@@ -26,6 +27,12 @@ page_header(
     "Choisissez un niveau et un indicateur ; survolez un territoire pour sa valeur et son rang, "
     "cliquez-le (ou cherchez-le) pour le sélectionner.",
 )
+if not projection_mode():
+    st.page_link(
+        "views/premiers_pas.py",
+        label="Première visite ? Les premiers pas en 3 étapes",
+        icon=":material/school:",
+    )
 geo = geography()
 catalogue = store().catalogue
 
@@ -56,6 +63,7 @@ with st.expander("Classes, couleurs et recherche", expanded=not projection_mode(
             method_keys,
             index=method_keys.index(method),
             format_func=METHODS.get,
+            help=help_text("quantiles", "seuils_naturels"),
         )
         k = options[1].slider("Nombre de classes", 3, 7, k)
         centred = options[2].toggle(

@@ -14,6 +14,7 @@ from territorial.analysis.presets import (
 )
 from territorial.outputs.export import to_csv_bytes
 from territorial.text.formatting import format_number
+from territorial.text.glossary import help_text
 from territorial.text.safetext import inert
 from ui.common import page_header, projection_mode, query_value, sources_footer, write_query
 from ui.maps import choropleth, legend_html, palette, selected_code, show_map
@@ -41,8 +42,9 @@ with controls[1]:
 with controls[2]:
     names = [*presets, OWN]
     preset = st.selectbox(
-        "Jeu d'indicateurs", names, index=names.index(query_value("jeu", DEFAULT_PRESET, names))
-    )
+        "Jeu d'indicateurs", names, index=names.index(query_value("jeu", DEFAULT_PRESET, names)),
+        help=help_text("polarite"),
+    )  # fmt: skip
 with controls[3]:
     references = {"france": "France", "region": "Sa région"}
     allowed = ["france"] if level == "region" else list(references)

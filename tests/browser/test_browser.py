@@ -26,8 +26,10 @@ PAGES = [
     ("fiche", "/fiche?niveau=commune&territoire=42218", "Fiche territoire", "Saint-Étienne"),
     ("regions", "/regions", "Comparer les régions", None),
     ("fragilites", "/fragilites", "Fragilités prioritaires", "Classement"),
-    ("catalyseurs", "/catalyseurs", "Catalyseurs territoriaux", None),
+    ("catalyseurs", "/catalyseurs", "Catalyseurs et lieux de coopération", "Carte des lieux"),
     ("donnees", "/donnees", "Données", None),
+    ("premiers-pas", "/premiers_pas", "Premiers pas", "1. Trouver mon territoire"),
+    ("glossaire", "/glossaire", "Glossaire", "Se compter"),
 ]
 UNFINISHED = "En construction"
 MAX_SCREENSHOT_HEIGHT = 8000
