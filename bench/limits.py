@@ -141,9 +141,13 @@ def cases(quick: bool) -> dict[str, tuple[str, object]]:
             "table",
             lambda c: csv_rows(1_000_000 // scale, 5, c),
         ),
-        "CSV 20 millions de cases (20 000 lignes × 1 000 colonnes)": (
+        "CSV 10 millions de cases (10 000 lignes × 1 000 colonnes)": (
             "table",
-            lambda c: csv_wide(20_000 // scale, 1_000, c),
+            lambda c: csv_wide(10_000 // scale, 1_000, c),
+        ),
+        "CSV 10 millions de cases (35 000 lignes × 285 colonnes)": (
+            "table",
+            lambda c: csv_wide(35_000 // scale, 285, c),
         ),
         "CSV 20 000 colonnes (au-delà de la limite)": ("table", lambda c: adversarial.wide_csv()),
         "CSV 200 colonnes × 30 lignes": ("table", lambda c: csv_wide(30, 200, c)),
@@ -160,9 +164,9 @@ def cases(quick: bool) -> dict[str, tuple[str, object]]:
             "table",
             lambda c: adversarial.empty_rows_workbook(),
         ),
-        "Parquet 1 million de lignes × 20 colonnes": (
+        "Parquet 10 millions de cases (500 000 lignes × 20 colonnes)": (
             "table",
-            lambda c: parquet_cells(1_000_000 // scale, 19, c),
+            lambda c: parquet_cells(500_000 // scale, 19, c),
         ),
         "Périmètres, CSV 1 million de lignes": (
             "perimetres",

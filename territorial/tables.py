@@ -32,11 +32,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from territorial.cells import Cells
 
 MAX_BYTES = 50 * 1024 * 1024  # 50 Mo
 MAX_ROWS = 1_000_000
 MAX_COLUMNS = 1_000
-MAX_CELLS = 20_000_000  # rows × columns
+MAX_CELLS = 10_000_000  # rows × columns
 # Excel: the limits hold on the decompressed content, before openpyxl reads a byte of it.
 # openpyxl reads about 4 Mo of sheet XML per second here: 30 Mo keeps a workbook under 10 s.
 MAX_XLSX_UNCOMPRESSED = 30 * 1024 * 1024
@@ -583,7 +587,10 @@ def _read_csv(data: bytes, name: str, header_row: int | None) -> RawTable:
     table_text = text[_line_offset(text, header_line) :]
     del text
     first_line = table_text[: table_text.find("\n") if "\n" in table_text else len(table_text)]
-    _check_shape(0, first_line.count(sep) + 1, name)
+    width = first_line.count(sep) + 1
+    _check_shape(0, width, name)
+    if '"' not in table_text:  # without quotes, one line is one row: refuse before parsing
+        _check_shape(table_text.count("\n"), width, name)
     header, body, lines, notes = _parse_csv_body(table_text, sep, header_line, name)
     _check_shape(len(body), body.shape[1], name)
     _check_quotes(table_text, body, lines, name)
@@ -945,8 +952,6 @@ def _excel_header_line(rows: list[list[str]], header_row: int | None, sheet: str
 
 def _read_parquet(data: bytes, name: str) -> RawTable:
     """Read a Parquet file, every column converted to str (missing -> "")."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     try:
@@ -962,19 +967,29 @@ def _read_parquet(data: bytes, name: str) -> RawTable:
             "abîmé ou qui n'est pas un vrai Parquet). Enregistrez-le à nouveau, ou au "
             "format CSV."
         ) from err
-    columns = {}
-    for i, column in enumerate(table.columns):
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            values = pc.fill_null(column, "").to_pylist()
-        elif pa.types.is_integer(column.type):
-            values = pc.fill_null(pc.cast(column, pa.string()), "").to_pylist()
-        else:
-            values = [cell_to_str(v) for v in column.to_pylist()]
-        columns[i] = values
     header = [str(c) for c in table.column_names]
-    body = pd.DataFrame(columns, columns=range(len(header)), dtype="str")
+    text = pa.table({str(i): _parquet_text(column) for i, column in enumerate(table.columns)})
+    body = text.to_pandas()
+    body.columns = range(len(header))
     frame, notes = _finalize(header, body.fillna(""), 2 + np.arange(len(body)), 1, name)
     return RawTable(frame=frame, source_name=name, format="parquet", header_row=1, notes=notes)
+
+
+def _parquet_text(column):
+    """A Parquet column as text, as :func:`cell_to_str` writes cells (vectorised for numbers).
+
+    Floats are written in their shortest exact form (``12.5``, ``1001``); NaN and infinities
+    are empty, as missing values are.
+    """
+    kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return pc.fill_null(column, "")
+    if pa.types.is_integer(kind):
+        return pc.fill_null(pc.cast(column, pa.string()), "")
+    if pa.types.is_floating(kind):
+        finite = pc.fill_null(pc.is_finite(column), False)
+        return pc.if_else(finite, pc.cast(column, pa.string()), "")
+    return pa.array([cell_to_str(v) for v in column.to_pylist()], type=pa.string())
 
 
 def _ignored_header_note(header_row: int | None) -> list[str]:
@@ -1016,15 +1031,8 @@ def _unique_names(names: list[str]) -> tuple[list[str], list[str], list[str]]:
 
 def _clean_cells(body: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Strip every cell and unwrap Excel-protected codes; count unwrapped cells."""
-    n_unwrapped = 0
-    for column in body.columns:
-        values = body[column].astype("str").fillna("").str.strip()
-        wrapped = values.str.startswith('="') & values.str.endswith('"') & (values.str.len() >= 3)
-        if wrapped.any():
-            n_unwrapped += int(wrapped.sum())
-            values = values.where(~wrapped, values.str.slice(2, -1).str.strip())
-        body[column] = values
-    return body, n_unwrapped
+    cells = Cells(body).stripped()
+    return cells.to_frame(), cells.n_unwrapped
 
 
 def _finalize(
@@ -1040,7 +1048,9 @@ def _finalize(
     body.index = pd.Index(np.asarray(lines, dtype=np.int64), name="ligne")
     empty_rows = (body == "").all(axis=1) if width else pd.Series(True, index=body.index)
     body = body.loc[~empty_rows.to_numpy()]
-    keep = [i for i in range(width) if header[i] or (body[i] != "").any()]
+    cells = Cells(body)
+    filled = cells.count(~cells.empty()) if len(body) else np.zeros(width, dtype=np.int64)
+    keep = [i for i in range(width) if header[i] or filled[i]]
     if len(keep) < width:
         n = width - len(keep)
         notes.append(
@@ -1235,9 +1245,6 @@ def _european(text: pd.Series) -> pd.Series:
 
 def _floats(text: pd.Series) -> np.ndarray:
     """Float array from canonical number strings (fast pyarrow cast when possible)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     try:
         array = pc.cast(pa.array(text, type=pa.large_string()), pa.float64())
         return array.to_numpy(zero_copy_only=False)
