@@ -168,11 +168,19 @@ def cases(quick: bool) -> dict[str, tuple[str, object]]:
             "table",
             lambda c: parquet_cells(500_000 // scale, 19, c),
         ),
-        "Périmètres, CSV 1 million de lignes": (
+        "Périmètres, CSV 100 000 lignes (la limite)": (
+            "perimetres",
+            lambda c: perimeter_rows(100_000 // scale, c),
+        ),
+        "Périmètres, CSV 1 million de lignes (au-delà)": (
             "perimetres",
             lambda c: perimeter_rows(1_000_000 // scale, c),
         ),
-        "Catalyseurs, CSV 1 million de lignes": (
+        "Catalyseurs, CSV 20 000 lignes (la limite)": (
+            "catalyseurs",
+            lambda c: catalyst_rows(20_000 // scale, c),
+        ),
+        "Catalyseurs, CSV 1 million de lignes (au-delà)": (
             "catalyseurs",
             lambda c: catalyst_rows(1_000_000 // scale, c),
         ),

@@ -460,19 +460,32 @@ def _deduplicate(values: pd.DataFrame, report: JoinReport) -> pd.DataFrame:
         report.duplicates_identical = int(len(duplicated) - len(duplicated["_code"].unique()))
         clash = duplicated[duplicated["_code"].isin(conflicting)]
         report.duplicates_identical -= int(len(clash) - len(conflicting))
-        for code, rows in clash.groupby("_code").groups.items():
-            report.duplicates_conflicting.append({"code": code, "lignes": [int(r) for r in rows]})
+        for code, lines in _lines_by_code(clash):
+            report.duplicates_conflicting.append({"code": code, "lignes": lines})
             report.unmatched += [
                 {
-                    "ligne": int(r),
+                    "ligne": line,
                     "valeur": code,
                     "raison": "clé en double avec des valeurs différentes",
                 }
-                for r in rows
+                for line in lines
             ]
         values = values[~values["_code"].isin(conflicting)]
     kept = values.drop_duplicates("_code")
     return kept.set_index("_code").rename_axis("code")[columns]
+
+
+def _lines_by_code(rows: pd.DataFrame) -> list[tuple[str, list[int]]]:
+    """Row numbers (the index) of each ``_code``, codes sorted, rows in file order."""
+    if rows.empty:
+        return []
+    rows = rows.sort_values("_code", kind="stable")
+    codes, lines = rows["_code"].to_numpy(), rows.index.to_numpy(dtype=np.int64)
+    cuts = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+    starts = np.r_[0, cuts].astype(np.int64)
+    return list(
+        zip(codes[starts].tolist(), [g.tolist() for g in np.split(lines, cuts)], strict=True)
+    )
 
 
 def _report_scope(

@@ -62,7 +62,7 @@ from territorial.codes import clean_cell, normalise_commune_code, normalise_sire
 from territorial.formatting import format_number
 from territorial.jsonout import json_text
 from territorial.search import fold
-from territorial.tables import RawTable, TableError, read_table
+from territorial.tables import RawTable, TableError, check_row_limit, read_table
 
 if TYPE_CHECKING:
     from territorial.geography import Geography
@@ -80,6 +80,9 @@ __all__ = [
     "load_crte",
     "load_user_perimeters",
 ]
+
+MAX_PERIMETER_ROWS = 100_000
+"""Rows of a perimeter file at most (one row per commune or per EPCI: 35 000 communes)."""
 
 REFERENCE_COUNTS = {"total": 833, "mono_epci": 660, "multi_epci": 173}
 _CACHE_DIR = Path(__file__).resolve().parent.parent / "data" / "cache" / "perimeters"
@@ -1117,6 +1120,7 @@ def load_crte(
 def _crte_from_raw(
     raw: RawTable, geo: Geography, name: str | None
 ) -> tuple[PerimeterSet, ValidationReport]:
+    check_row_limit(raw, MAX_PERIMETER_ROWS, "un fichier de périmètres")
     layout, missing = detect_crte_layout(raw.frame.columns, raw.source_name)
     columns = _column_map(raw.frame.columns)
     frame = raw.frame
@@ -1401,6 +1405,7 @@ def _user_columns(raw: RawTable) -> tuple[str, str, list[str]]:
 def _user_from_raw(
     raw: RawTable, geo: Geography, name: str
 ) -> tuple[PerimeterSet, ValidationReport]:
+    check_row_limit(raw, MAX_PERIMETER_ROWS, "un fichier de périmètres")
     code_column, name_column, ignored = _user_columns(raw)
     frame = raw.frame
     rows = list(

@@ -20,7 +20,7 @@ from territorial.join import (
     to_user_indicators,
 )
 from territorial.safetext import inert
-from territorial.tables import TableError, read_table
+from territorial.tables import TableError, read_table, sheet_names
 from territorial.workspace import slugify
 from ui.donnees.common import (
     LIMITS,
@@ -96,19 +96,8 @@ def _sheet_names(digest: str, _data: bytes, filename: str) -> list[str]:
     if not _data.startswith(b"PK") or Path(filename).suffix.lower() not in {".xlsx", ".xlsm"}:
         return []
     try:
-        import io
-
-        from openpyxl import load_workbook
-
-        from territorial.tables import check_xlsx_archive
-
-        check_xlsx_archive(_data, filename)  # limits first: openpyxl reads shared strings
-        book = load_workbook(io.BytesIO(_data), read_only=True)
-        try:
-            return list(book.sheetnames)
-        finally:
-            book.close()
-    except Exception:
+        return sheet_names(_data, filename)
+    except TableError:  # the reading itself will say why, in French
         return []
 
 
