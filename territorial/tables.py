@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 from territorial.cells import Cells
 
 MAX_BYTES = 50 * 1024 * 1024  # 50 Mo
-MAX_ROWS = 1_000_000
+MAX_ROWS = 200_000  # ten times the communes: a table keyed by territory, not a log
 MAX_COLUMNS = 1_000
 MAX_CELLS = 10_000_000  # rows × columns
 # Excel: the limits hold on the decompressed content, before openpyxl reads a byte of it.
@@ -610,7 +610,9 @@ def _read_csv(data: bytes, name: str, header_row: int | None) -> RawTable:
     width = first_line.count(sep) + 1
     _check_shape(0, width, name)
     if '"' not in table_text:  # without quotes, one line is one row: refuse before parsing
-        _check_shape(table_text.count("\n"), width, name)
+        n_lines = table_text.count("\n")
+        _check_rows(n_lines, name)
+        _check_shape(n_lines, width, name)
     header, body, lines, notes = _parse_csv_body(table_text, sep, header_line, name)
     _check_shape(len(body), body.shape[1], name)
     _check_quotes(table_text, body, lines, name)

@@ -92,7 +92,7 @@ def _upload(app: AppTest, name: str, data: bytes, key="fichier-indicateurs") -> 
 def test_page_renders_with_every_tab(workspace):
     app = _open()
     assert app.title[0].value == "Données"
-    assert "50 Mo" in _texts(app) and "1 million de lignes" in _texts(app)
+    assert "50 Mo" in _texts(app) and "200\u202f000 lignes" in _texts(app)
     for tab in ("Mes tableaux", "Périmètres", "Catalyseurs", "Données officielles"):
         _goto(app, tab)
         assert app.subheader, tab
