@@ -1,7 +1,7 @@
 """Inputs at the upload limits: time and peak memory of each importer, one process per case.
 
-``python bench/limits.py [--json] [--quick]`` builds every input in memory (nothing is
-written to disk), runs it through the importer the app uses — indicator table (read then
+``python bench/limits.py [--json] [--quick]`` builds every input in memory (no input is
+written to disk; the results go to ``bench/results/limits.json``), runs it through the importer the app uses — indicator table (read then
 join), perimeter file, catalyst list — in a fresh Python process, and reports the wall time,
 the peak resident memory of that process and the outcome (rows joined, or the French
 message). The limits themselves are those of :mod:`territorial.tables`.
@@ -143,7 +143,7 @@ def cases(quick: bool) -> dict[str, tuple[str, object]]:
         ),
         "CSV 50 Mo, 1 million de lignes (au-delà)": (
             "table",
-            lambda c: csv_rows(1_000_000 // scale, 5, c),
+            lambda c: csv_rows(1_000_000, 5, c),
         ),
         "CSV 10 millions de cases (10 000 lignes × 1 000 colonnes)": (
             "table",
@@ -153,9 +153,10 @@ def cases(quick: bool) -> dict[str, tuple[str, object]]:
             "table",
             lambda c: csv_wide(35_000 // scale, 285, c),
         ),
+        "CSV 11 millions de cases (au-delà)": ("table", lambda c: csv_wide(11_000, 1_000, c)),
         "CSV 20 000 colonnes (au-delà de la limite)": ("table", lambda c: adversarial.wide_csv()),
         "CSV 200 colonnes × 30 lignes": ("table", lambda c: csv_wide(30, 200, c)),
-        "CSV cellule de 130 Ko": ("table", lambda c: adversarial.long_cell_csv()),
+        "CSV cellule de 130 Ko (au-delà)": ("table", lambda c: adversarial.long_cell_csv()),
         "Page Données, envoi de 200 colonnes × 30 lignes": ("page", lambda c: csv_wide(30, 200, c)),
         "Page Données, envoi de 35 000 lignes × 285 colonnes": (
             "page",
@@ -169,7 +170,7 @@ def cases(quick: bool) -> dict[str, tuple[str, object]]:
             "table",
             lambda c: adversarial.shared_strings_bomb(),
         ),
-        "Excel 2 millions de lignes vides": (
+        "Excel 2 millions de lignes vides (au-delà)": (
             "table",
             lambda c: adversarial.empty_rows_workbook(),
         ),
@@ -187,7 +188,7 @@ def cases(quick: bool) -> dict[str, tuple[str, object]]:
         ),
         "Périmètres, CSV 1 million de lignes (au-delà)": (
             "perimetres",
-            lambda c: perimeter_rows(1_000_000 // scale, c),
+            lambda c: perimeter_rows(1_000_000, c),
         ),
         "Catalyseurs, CSV 20 000 lignes (la limite)": (
             "catalyseurs",
@@ -195,7 +196,7 @@ def cases(quick: bool) -> dict[str, tuple[str, object]]:
         ),
         "Catalyseurs, CSV 1 million de lignes (au-delà)": (
             "catalyseurs",
-            lambda c: catalyst_rows(1_000_000 // scale, c),
+            lambda c: catalyst_rows(1_000_000, c),
         ),
     }
 
@@ -325,7 +326,13 @@ def main(argv: list[str] | None = None) -> int:
         outcome = run_case(args.child[0], sys.stdin.buffer.read(), args.child[1])
         sys.stdout.write(json.dumps(outcome, ensure_ascii=False))
         return 0
+    load_before = os.getloadavg()[0]
     results = measure(quick=args.quick)
+    meta = {"charge_debut": round(load_before, 2), "charge_fin": round(os.getloadavg()[0], 2)}
+    out = ROOT / "bench" / "results" / "limits.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"meta": meta, "cas": results}, ensure_ascii=False, indent=1))
+    print(f"Charge moyenne de la machine : {meta}", file=sys.stderr)
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=1))
     else:
