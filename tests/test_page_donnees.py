@@ -93,7 +93,7 @@ def _upload(app: AppTest, name: str, data: bytes, key="fichier-indicateurs") -> 
 def test_page_renders_with_every_tab(workspace):
     app = _open()
     assert app.title[0].value == "Données"
-    assert "50 Mo" in _texts(app) and "1 million de lignes" in _texts(app)
+    assert "50 Mo" in _texts(app) and "200\u202f000 lignes" in _texts(app)
     for tab in ("Mes tableaux", "Périmètres", "Catalyseurs", "Données officielles"):
         _goto(app, tab)
         assert app.subheader, tab
@@ -242,17 +242,32 @@ def test_catalyst_list_is_saved_for_the_catalyst_choice(workspace):
     assert isinstance(next(la["data"] for la in spec["layers"] if la["id"] == "hexagones"), list)
 
 
-def test_visitors_cannot_choose_where_official_data_come_from(workspace):
+def test_visitors_cannot_choose_where_official_data_come_from(workspace, monkeypatch):
+    monkeypatch.setenv("TERRITORIAL_OFFICIAL_UPDATES", "tous")
     app = _open("Données officielles")
     table = app.dataframe[0].value
     assert {"Millésime", "État", "Empreinte (sha256)"} <= set(table.columns)
     assert not app.text_input  # no address or path field for visitors
-    assert "administrateur" not in _texts(app)
+    assert "choisi par l'administrateur" not in _texts(app)
+    assert any(b.key == "maj-filosofi" for b in app.button)
+
+
+def test_by_default_no_visitor_updates_what_everyone_sees(workspace, monkeypatch):
+    monkeypatch.delenv("TERRITORIAL_OFFICIAL_UPDATES", raising=False)
+    app = _open("Données officielles")
+    assert not any((b.key or "").startswith("maj-") for b in app.button)
+    assert "faite par l'administrateur du serveur" in _texts(app)
+    assert app.dataframe[0].value.shape[0] >= 4  # the state of the data stays visible
+    # an administrator listed by e-mail is not a visitor who is not logged in
+    monkeypatch.setenv("TERRITORIAL_OFFICIAL_UPDATES", "anne@exemple.fr")
+    app = _open("Données officielles")
+    assert not any((b.key or "").startswith("maj-") for b in app.button)
 
 
 def test_offline_update_shows_a_french_message(workspace, tmp_path, monkeypatch):
     # the mirror (here a missing folder) is the administrator's setting, not a page field
     monkeypatch.setenv("TERRITORIAL_OFFICIAL_FROM", str(tmp_path / "absent"))
+    monkeypatch.setenv("TERRITORIAL_OFFICIAL_UPDATES", "tous")
     app = _open("Données officielles")
     assert not app.text_input
     assert "choisi par l'administrateur" in _texts(app)

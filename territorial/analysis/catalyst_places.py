@@ -171,16 +171,17 @@ def _place(
 
     # 1. commune codes
     code_text = frame[columns["commune"]].astype(str).str.strip() if "commune" in columns else empty
+    code_values = code_text.tolist()  # fast access in the loops
     resolved = geo.resolve_communes(code_text)
     by_code = resolved["code"].where(code_text != "").to_numpy(dtype=object)
     for i in np.flatnonzero((code_text != "").to_numpy() & pd.isna(by_code)):
-        report.unknown_codes.append({"ligne": int(lines[i]), "valeur": code_text.iat[i]})
+        report.unknown_codes.append({"ligne": int(lines[i]), "valeur": code_values[i]})
     changed = pd.notna(by_code) & (resolved["how"] != "exact").to_numpy()
     for i in np.flatnonzero(changed):
         report.remapped.append(
             {
                 "ligne": int(lines[i]),
-                "valeur": code_text.iat[i],
+                "valeur": code_values[i],
                 "code": by_code[i],
                 "regle": resolved["how"].iat[i],
             }
@@ -208,31 +209,32 @@ def _place(
         frame[columns["code_postal"]].astype(str).str.strip() if "code_postal" in columns else empty
     )
     by_postcode = [lookup_postcodes(v) if v else () for v in cp_text]
+    cp_values = cp_text.tolist()  # fast access in the loop
+    outside_by_line: dict[int, dict] = {}
 
     communes, methods, points = [], [], []
     for i in range(n):
         line, name = int(lines[i]), names[i]
-        postcode = cp_text.iat[i]
+        postcode = cp_values[i]
         reasons: list[str] = []
         commune = method = None
         if by_code[i] is not None and pd.notna(by_code[i]):
             commune, method = by_code[i], "code"
-        elif code_text.iat[i]:
-            hint = " — c'est peut-être un code postal" if lookup_postcodes(code_text.iat[i]) else ""
-            reasons.append(f"code commune inconnu « {code_text.iat[i]} »{hint}")
+        elif code_values[i]:
+            hint = " — c'est peut-être un code postal" if lookup_postcodes(code_values[i]) else ""
+            reasons.append(f"code commune inconnu « {code_values[i]} »{hint}")
         if unreadable[i]:
             report.unreadable_coordinates.append({"ligne": line, "nom": name})
             reasons.append("coordonnées illisibles")
         elif given[i] and by_point[i] is None:
-            report.outside_france.append(
-                {
-                    "ligne": line,
-                    "nom": name,
-                    "latitude": float(lat[i]),
-                    "longitude": float(lon[i]),
-                    "localise_par": None,
-                }
-            )
+            outside_by_line[line] = {
+                "ligne": line,
+                "nom": name,
+                "latitude": float(lat[i]),
+                "longitude": float(lon[i]),
+                "localise_par": None,
+            }
+            report.outside_france.append(outside_by_line[line])
             reasons.append("coordonnées hors de toute commune française (en mer ou à l'étranger)")
         elif given[i] and commune is None:
             commune, method = by_point[i], "coordonnées"
@@ -271,9 +273,8 @@ def _place(
                 }
             )
         if commune is not None:
-            for item in report.outside_france:
-                if item["ligne"] == line:
-                    item["localise_par"] = method
+            if line in outside_by_line:
+                outside_by_line[line]["localise_par"] = method
         elif not reasons:
             reasons.append("aucune localisation (ni code commune, ni coordonnées, ni code postal)")
         if commune is None:
@@ -286,15 +287,16 @@ def _place(
     centres = _commune_points(
         geo, [c for c, p in zip(communes, points, strict=True) if c and not p]
     )
+    centre_lon, centre_lat = centres["longitude"].to_dict(), centres["latitude"].to_dict()
     longitude, latitude, point_kind = [], [], []
     for commune, point in zip(communes, points, strict=True):
         if point is not None:
             longitude.append(float(point[0]))
             latitude.append(float(point[1]))
             point_kind.append("coordonnées")
-        elif commune is not None and commune in centres.index:
-            longitude.append(float(centres.at[commune, "longitude"]))
-            latitude.append(float(centres.at[commune, "latitude"]))
+        elif commune is not None and commune in centre_lon:
+            longitude.append(float(centre_lon[commune]))
+            latitude.append(float(centre_lat[commune]))
             point_kind.append("commune")
         else:
             longitude.append(np.nan)

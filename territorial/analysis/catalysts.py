@@ -56,10 +56,13 @@ import pandas as pd
 from territorial.analysis.catalyst_places import _place
 from territorial.geo.geography import Geography
 from territorial.geo.search import fold
-from territorial.indicators.table_base import RawTable, TableError
+from territorial.indicators.table_base import RawTable, TableError, check_row_limit
 from territorial.indicators.tables import read_table
 
 __all__ = ["CatalystReport", "Catalysts", "KINDS", "PLACEMENTS", "load_catalysts", "match_kind"]
+
+MAX_CATALYST_ROWS = 20_000
+"""Rows of a catalyst list at most (each row is placed one by one; about 350 catalysts)."""
 
 
 KINDS = {
@@ -374,6 +377,7 @@ def load_catalysts(
     (4, 1)
     """
     raw = source if isinstance(source, RawTable) else read_table(source, name)
+    check_row_limit(raw, MAX_CATALYST_ROWS, "une liste de catalyseurs")
     name = name or raw.source_name
     frame = raw.frame
     columns = _detect_columns(raw)
@@ -430,13 +434,15 @@ def load_catalysts(
     report.kinds = {k: int((table["type"] == k).sum()) for k in KINDS}
     outre_mer = geo.communes.set_index("code")["outre_mer"]
     report.overseas = int(table.loc[placed, "commune"].map(outre_mer).fillna(False).sum())
-    dup_key = table.loc[placed, "nom"].map(fold) + "|" + table.loc[placed, "commune"]
-    for _, rows in table.loc[placed].groupby(dup_key)["ligne"]:
-        if len(rows) > 1:
-            first = table.loc[rows.index[0]]
-            report.duplicates.append(
-                {"nom": first["nom"], "commune": first["commune"], "lignes": rows.tolist()}
-            )
+    names = table.loc[placed, "nom"]
+    folded = names.map(dict(zip(pd.unique(names), map(fold, pd.unique(names)), strict=True)))
+    dup_key = folded + "|" + table.loc[placed, "commune"]
+    repeated = table.loc[placed][dup_key.duplicated(keep=False).to_numpy()]
+    for _, rows in repeated.groupby(dup_key[repeated.index])["ligne"]:
+        first = table.loc[rows.index[0]]
+        report.duplicates.append(
+            {"nom": first["nom"], "commune": first["commune"], "lignes": rows.tolist()}
+        )
     if fictional and not fictif_rows.all():
         report.notes.append(
             f"{int(fictif_rows.sum())} lignes sur {len(table)} sont marquées fictives : "
@@ -462,8 +468,10 @@ def _kinds(
     if column is None:
         return ["autre"] * len(frame)
     out = []
-    for value, line in zip(frame[column].astype(str), lines, strict=True):
-        kind = match_kind(value)
+    values = frame[column].astype(str).tolist()
+    known = {value: match_kind(value) for value in set(values)}  # few distinct kinds
+    for value, line in zip(values, lines, strict=True):
+        kind = known[value]
         if not value.strip():
             report.missing_kinds += 1
         if kind is None:

@@ -172,7 +172,12 @@ def _read_csv(data: bytes, name: str, header_row: int | None) -> RawTable:
     table_text = text[_line_offset(text, header_line) :]
     del text
     first_line = table_text[: table_text.find("\n") if "\n" in table_text else len(table_text)]
-    _check_shape(0, first_line.count(sep) + 1, name)
+    width = first_line.count(sep) + 1
+    _check_shape(0, width, name)
+    if '"' not in table_text:  # without quotes, one line is one row: refuse before parsing
+        n_lines = table_text.count("\n")
+        _check_rows(n_lines, name)
+        _check_shape(n_lines, width, name)
     header, body, lines, notes = _parse_csv_body(table_text, sep, header_line, name)
     _check_shape(len(body), body.shape[1], name)
     _check_quotes(table_text, body, lines, name)

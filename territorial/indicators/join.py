@@ -29,7 +29,8 @@ from territorial.geo.codes import clean_series, normalise_series
 from territorial.geo.geography import LEVEL_LABELS, Geography
 from territorial.geo.search import fold
 from territorial.indicators.catalogue import Indicator
-from territorial.indicators.numeric import looks_like_codes, parse_numbers
+from territorial.indicators.cells import Cells
+from territorial.indicators.columns import code_like_columns, parse_number_columns
 from territorial.indicators.store import UserIndicators
 from territorial.indicators.table_base import RawTable, TableError
 from territorial.text.formatting import format_number
@@ -48,6 +49,10 @@ _RATE_WORDS = (  # whole words of the folded header ("ménages", "appartements" 
     r"(\b(taux|parts?|pourcent\w*|pct|ratio|moyen\w*|median\w*|indices?|densites?|ages?|revenus?)\b|%)"
 )
 _SAMPLE = 500
+KEY_SEARCH_COLUMNS = 20
+_UNBEATABLE = 1.2  # a named column with 95 % of codes; an unnamed one scores 1.15 at most
+"""The key column is looked for among the first columns and those whose header names a
+key; past them (a wide table), the user picks it. Keeps the detection's cost bounded."""
 
 
 @dataclass
@@ -211,6 +216,17 @@ def _cached_name_index(geo: Geography, level: str, version: str) -> pd.Series:
     return names.assign(folded=names["nom"].map(fold)).groupby("folded")["code"].agg(list)
 
 
+def _key_candidates(frame: pd.DataFrame, headers: dict[str, str]) -> list[str]:
+    """The first :data:`KEY_SEARCH_COLUMNS` columns and those whose header names a key."""
+    first = list(frame.columns[:KEY_SEARCH_COLUMNS])
+    hinted = [
+        c
+        for c in frame.columns[KEY_SEARCH_COLUMNS:]
+        if any(re.search(_HINTS[lvl], headers[c]) for lvl in KEY_LEVELS)
+    ]
+    return first + hinted
+
+
 def _looks_like_measures(values: pd.Series) -> bool:
     """True for columns of decimal numbers, which cannot be territory codes."""
     sample = values.head(200)
@@ -223,12 +239,13 @@ def _plain_integers(values: pd.Series) -> bool:
     return bool(len(filled)) and bool(filled.str.strip().str.fullmatch(r"[1-9]\d*").all())
 
 
-def detect_key(raw: RawTable, geo: Geography) -> list[KeyGuess]:
+def detect_key(raw: RawTable, geo: Geography, columns: list[str] | None = None) -> list[KeyGuess]:
     """Candidate key columns, best first. Codes beat names; a header hint breaks ties.
 
     A column of plain integers (``1``, ``75``) without a département/région header is
     more likely a count than a key: it is kept only as the first column when no other
-    header names a key, and then ranked below names.
+    header names a key, and then ranked below names. Only ``columns`` are tried, by default
+    the first :data:`KEY_SEARCH_COLUMNS` and those whose header names a key.
     """
     guesses = []
     frame = raw.frame
@@ -238,7 +255,15 @@ def detect_key(raw: RawTable, geo: Geography) -> list[KeyGuess]:
         for c, h in headers.items()
         if any(re.search(_HINTS[lvl], h) for lvl in KEY_LEVELS if lvl != "perimetre")
     }
-    for position, column in enumerate(frame.columns):
+    candidates = set(_key_candidates(frame, headers) if columns is None else columns)
+    hinted = {
+        c for c in candidates if any(re.search(_HINTS[lvl], headers[c]) for lvl in KEY_LEVELS)
+    }
+    order = [(p, c) for p, c in enumerate(frame.columns) if c in candidates]
+    order.sort(key=lambda item: item[1] not in hinted)  # columns named as keys first
+    for position, column in order:
+        if column not in hinted and any(score >= _UNBEATABLE for score, _, _ in guesses):
+            break  # a named key matched: no unnamed column can score as high
         values = frame[column].astype(str)
         if _looks_like_measures(values):
             continue
@@ -259,7 +284,7 @@ def detect_key(raw: RawTable, geo: Geography) -> list[KeyGuess]:
                     score -= 0.5  # below names (score <= 0.5)
                 guesses.append((score, weak, KeyGuess(column, level, "code", share)))
     if not any(g.share >= 0.5 and not weak for _, weak, g in guesses):
-        for column in frame.columns:
+        for column in candidates:
             folded = frame[column].astype(str).map(fold).head(_SAMPLE)
             for level in KEY_LEVELS:
                 index = _name_index(geo, level)
@@ -302,9 +327,10 @@ def join_table(
             "Rattachement par les NOMS : les homonymes sont écartés ; préférez une colonne de codes."
         )
     codes = _resolve_keys(frame[guess.column], geo, guess, report)
-    others = _other_keys(frame, geo, guess.column)
+    cells = Cells(frame, [c for c in frame.columns if c != guess.column]).stripped()
+    others = _other_keys(frame, geo, guess.column, cells)
     measures = [c for c in frame.columns if c != guess.column and c not in others]
-    values = _parse_values(frame, measures, report)
+    values = _parse_values(frame, measures, report, cells)
     numeric = list(values.columns)
     report.ignored_columns = [c for c in frame.columns if c not in numeric and c != guess.column]
     values["_code"] = codes
@@ -335,11 +361,18 @@ def _choose_key(raw: RawTable, geo: Geography, key, level, kind) -> KeyGuess:
         return KeyGuess(key, level, kind or ("code" if share > 0 else "nom"), share)
     guesses = [
         g
-        for g in detect_key(raw, geo)
-        if (key is None or g.column == key) and (level is None or g.level == level)
+        for g in detect_key(raw, geo, None if key is None else [key])
+        if level is None or g.level == level
     ]
     if not guesses:
-        columns = ", ".join(f"« {c} »" for c in raw.frame.columns)
+        names = list(raw.frame.columns)
+        columns = ", ".join(f"« {c} »" for c in names[:KEY_SEARCH_COLUMNS])
+        if len(names) > KEY_SEARCH_COLUMNS:
+            columns += (
+                f"… ({len(names)} colonnes ; au-delà des {KEY_SEARCH_COLUMNS} premières, "
+                "seules celles dont l'en-tête annonce un code sont examinées : "
+                "choisissez la colonne clé vous-même)"
+            )
         raise TableError(
             f"Aucune colonne de « {raw.source_name} » ne contient des codes de territoire "
             f"reconnus (code commune INSEE, SIREN d'EPCI, code de département ou de région). "
@@ -384,32 +417,31 @@ def _resolve_keys(
     return codes.where(~empty)
 
 
-def _other_keys(frame: pd.DataFrame, geo: Geography, key: str) -> set[str]:
+def _other_keys(frame: pd.DataFrame, geo: Geography, key: str, cells: Cells) -> set[str]:
     """Identifier columns besides the key (``01001``, or codes under a key header).
 
     They parse as numbers but are not measures: never summed into an indicator.
     """
-    others = set()
-    for column in frame.columns:
-        if column == key:
-            continue
-        values = frame[column].astype(str)
+    columns = [c for c in frame.columns if c != key]
+    others = code_like_columns(frame, columns, cells)
+    for column in columns:
         header = fold(column).replace(" ", "_")
         hinted = [lvl for lvl in KEY_LEVELS if re.search(_HINTS[lvl], header)]
-        if looks_like_codes(values):
-            others.add(column)
-        elif hinted:
-            sample = _key_sample(values)  # once per column, whatever the levels hinted
+        if hinted and column not in others:
+            sample = _key_sample(frame[column].astype(str))  # once, whatever the levels
             if any(_share(geo, lvl, sample) >= 0.5 for lvl in hinted):
                 others.add(column)
     return others
 
 
-def _parse_values(frame: pd.DataFrame, columns: list[str], report: JoinReport) -> pd.DataFrame:
+def _parse_values(
+    frame: pd.DataFrame, columns: list[str], report: JoinReport, cells: Cells
+) -> pd.DataFrame:
     """Numeric columns (at least 80 % of their filled, non-secret cells are numbers)."""
     parsed = {}
+    all_values, all_numbers = parse_number_columns(frame, columns, cells)
     for column in columns:
-        values, numbers = parse_numbers(frame[column])
+        values, numbers = all_values[column], all_numbers[column]
         filled = numbers.n_numeric + numbers.n_invalid
         if numbers.n_numeric == 0 or numbers.n_numeric < 0.8 * filled:
             continue
@@ -434,19 +466,32 @@ def _deduplicate(values: pd.DataFrame, report: JoinReport) -> pd.DataFrame:
         report.duplicates_identical = int(len(duplicated) - len(duplicated["_code"].unique()))
         clash = duplicated[duplicated["_code"].isin(conflicting)]
         report.duplicates_identical -= int(len(clash) - len(conflicting))
-        for code, rows in clash.groupby("_code").groups.items():
-            report.duplicates_conflicting.append({"code": code, "lignes": [int(r) for r in rows]})
+        for code, lines in _lines_by_code(clash):
+            report.duplicates_conflicting.append({"code": code, "lignes": lines})
             report.unmatched += [
                 {
-                    "ligne": int(r),
+                    "ligne": line,
                     "valeur": code,
                     "raison": "clé en double avec des valeurs différentes",
                 }
-                for r in rows
+                for line in lines
             ]
         values = values[~values["_code"].isin(conflicting)]
     kept = values.drop_duplicates("_code")
     return kept.set_index("_code").rename_axis("code")[columns]
+
+
+def _lines_by_code(rows: pd.DataFrame) -> list[tuple[str, list[int]]]:
+    """Row numbers (the index) of each ``_code``, codes sorted, rows in file order."""
+    if rows.empty:
+        return []
+    rows = rows.sort_values("_code", kind="stable")
+    codes, lines = rows["_code"].to_numpy(), rows.index.to_numpy(dtype=np.int64)
+    cuts = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+    starts = np.r_[0, cuts].astype(np.int64)
+    return list(
+        zip(codes[starts].tolist(), [g.tolist() for g in np.split(lines, cuts)], strict=True)
+    )
 
 
 def _report_scope(

@@ -6,10 +6,11 @@ import datetime as dt
 import decimal
 import io
 import math
-import warnings
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from territorial.indicators.csv_reader import (
     _SAMPLE_RECORDS,
@@ -29,7 +30,7 @@ from territorial.indicators.table_base import (
     check_xlsx_archive,
 )
 
-__all__ = ["cell_to_str"]
+__all__ = ["cell_to_str", "sheet_names"]
 
 
 def cell_to_str(value) -> str:
@@ -79,33 +80,49 @@ def _float_to_str(value: float) -> str:
 
 
 def _open_workbook(data: bytes, name: str):
-    """Open an xlsx workbook in read-only mode, wrapping openpyxl errors."""
-    import openpyxl
+    """Open an xlsx workbook with calamine (fast, Rust), wrapping its errors in French."""
+    from python_calamine import CalamineWorkbook
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as err:  # openpyxl raises many kinds of errors on damaged files
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as err:  # calamine raises several kinds of errors on damaged files
         raise TableError(
-            f"Le classeur Excel « {name} » est illisible ou endommagé ({err}). Ouvrez-le dans "
-            "un tableur et enregistrez-le à nouveau au format .xlsx."
+            f"Le classeur Excel « {name} » est illisible ou endommagé. Ouvrez-le dans un "
+            "tableur et enregistrez-le à nouveau au format .xlsx."
         ) from err
+
+
+def sheet_names(data: bytes, name: str) -> list[str]:
+    """The sheet names of an xlsx workbook, after the archive's limits are checked.
+
+    Raises
+    ------
+    TableError
+        A workbook over the limits (see :func:`check_xlsx_archive`) or unreadable.
+    """
+    check_xlsx_archive(data, name)
+    workbook = _open_workbook(data, name)
+    try:
+        return list(workbook.sheet_names)
+    finally:
+        workbook.close()
 
 
 def _sheet_rows(workbook, sheet_name: str, name: str) -> list[list[str]]:
     """All rows of a sheet as lists of str (item k of the list = Excel row k + 1)."""
-    sheet = workbook[sheet_name]
-    if not hasattr(sheet, "iter_rows"):
-        return []
-    sheet.reset_dimensions()  # do not trust the stored dimension, read every row
+    try:
+        values = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+    except Exception as err:  # a chart sheet, or a damaged sheet
+        raise TableError(
+            f"La feuille « {sheet_name} » du classeur « {name} » est illisible."
+        ) from err
+    _check_rows(len(values) - 1, name)  # empty rows count: reading them costs time too
     rows = []
     n_cells = 0
-    for values in sheet.iter_rows(values_only=True):
-        cells = [cell_to_str(v).strip() for v in values]
+    for row in values:
+        cells = [cell_to_str(v).strip() for v in row]
         rows.append(cells[: _width(cells)])
         n_cells += len(rows[-1])
-        _check_rows(len(rows) - 1, name)  # empty rows count: reading them costs time too
         _check_shape(1, len(rows[-1]), name)
         if n_cells > MAX_CELLS:
             _check_shape(len(rows), MAX_CELLS // max(len(rows), 1) + 1, name)
@@ -114,7 +131,7 @@ def _sheet_rows(workbook, sheet_name: str, name: str) -> list[list[str]]:
 
 def _pick_sheet(workbook, sheet: str | int | None, name: str) -> tuple[str, list[list[str]]]:
     """Resolve ``sheet`` (name, 0-based index or None = first non-empty sheet)."""
-    names = list(workbook.sheetnames)
+    names = list(workbook.sheet_names)
     if sheet is None:
         first = None
         for candidate in names:
@@ -167,7 +184,7 @@ def _read_xlsx(data: bytes, name: str, sheet, header_row: int | None) -> RawTabl
     check_xlsx_archive(data, name)
     workbook = _open_workbook(data, name)
     try:
-        sheets = list(workbook.sheetnames)
+        sheets = list(workbook.sheet_names)
         chosen, rows = _pick_sheet(workbook, sheet, name)
     finally:
         workbook.close()
@@ -218,8 +235,6 @@ def _excel_header_line(rows: list[list[str]], header_row: int | None, sheet: str
 
 def _read_parquet(data: bytes, name: str) -> RawTable:
     """Read a Parquet file, every column converted to str (missing -> "")."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     try:
@@ -235,16 +250,26 @@ def _read_parquet(data: bytes, name: str) -> RawTable:
             "abîmé ou qui n'est pas un vrai Parquet). Enregistrez-le à nouveau, ou au "
             "format CSV."
         ) from err
-    columns = {}
-    for i, column in enumerate(table.columns):
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            values = pc.fill_null(column, "").to_pylist()
-        elif pa.types.is_integer(column.type):
-            values = pc.fill_null(pc.cast(column, pa.string()), "").to_pylist()
-        else:
-            values = [cell_to_str(v) for v in column.to_pylist()]
-        columns[i] = values
     header = [str(c) for c in table.column_names]
-    body = pd.DataFrame(columns, columns=range(len(header)), dtype="str")
+    text = pa.table({str(i): _parquet_text(column) for i, column in enumerate(table.columns)})
+    body = text.to_pandas()
+    body.columns = range(len(header))
     frame, notes = _finalize(header, body.fillna(""), 2 + np.arange(len(body)), 1, name)
     return RawTable(frame=frame, source_name=name, format="parquet", header_row=1, notes=notes)
+
+
+def _parquet_text(column):
+    """A Parquet column as text, as :func:`cell_to_str` writes cells (vectorised for numbers).
+
+    Floats are written in their shortest exact form (``12.5``, ``1001``); NaN and infinities
+    are empty, as missing values are.
+    """
+    kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return pc.fill_null(column, "")
+    if pa.types.is_integer(kind):
+        return pc.fill_null(pc.cast(column, pa.string()), "")
+    if pa.types.is_floating(kind):
+        finite = pc.fill_null(pc.is_finite(column), False)
+        return pc.if_else(finite, pc.cast(column, pa.string()), "")
+    return pa.array([cell_to_str(v) for v in column.to_pylist()], type=pa.string())

@@ -10,18 +10,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from territorial.indicators.cells import Cells
 from territorial.text.formatting import format_number
 
-__all__ = ["RawTable", "TableError", "check_xlsx_archive"]
+__all__ = ["RawTable", "TableError", "check_row_limit", "check_xlsx_archive"]
 
 
 MAX_BYTES = 50 * 1024 * 1024  # 50 Mo
 
-MAX_ROWS = 1_000_000
+MAX_ROWS = 200_000  # ten times the communes: a table keyed by territory, not a log
 
 MAX_COLUMNS = 1_000
 
-MAX_CELLS = 20_000_000  # rows × columns
+MAX_CELLS = 10_000_000  # rows × columns
 
 # Excel: the limits hold on the decompressed content, before openpyxl reads a byte of it.
 # openpyxl reads about 4 Mo of sheet XML per second here: 30 Mo keeps a workbook under 10 s.
@@ -201,6 +202,28 @@ def check_xlsx_archive(data: bytes, name: str) -> None:
         )
 
 
+def check_row_limit(raw: RawTable, limit: int, what: str) -> None:
+    """Raise :class:`TableError` when a table read for ``what`` has over ``limit`` rows.
+
+    Lists of places and perimeter files have their own, lower limits than indicator
+    tables: each row is placed or checked one by one.
+
+    >>> from territorial.indicators.tables import read_table
+    >>> raw = read_table(b"code;nom\\n01001;A\\n01002;B\\n", "liste.csv")
+    >>> try:
+    ...     check_row_limit(raw, 1, "une liste de catalyseurs")
+    ... except TableError as error:
+    ...     print(error)
+    Le fichier « liste.csv » compte 2 lignes ; une liste de catalyseurs en compte au plus 1. Gardez les lignes utiles avant de le charger.
+    """
+    if len(raw.frame) > limit:
+        raise TableError(
+            f"Le fichier « {raw.source_name} » compte {format_number(len(raw.frame))} lignes ; "
+            f"{what} en compte au plus {format_number(limit)}. Gardez les lignes utiles avant de "
+            "le charger."
+        )
+
+
 def _check_rows(n_rows: int, name: str) -> None:
     """Raise :class:`TableError` when ``n_rows`` data rows is over :data:`MAX_ROWS`."""
     if n_rows > MAX_ROWS:
@@ -260,15 +283,8 @@ def _unique_names(names: list[str]) -> tuple[list[str], list[str], list[str]]:
 
 def _clean_cells(body: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Strip every cell and unwrap Excel-protected codes; count unwrapped cells."""
-    n_unwrapped = 0
-    for column in body.columns:
-        values = body[column].astype("str").fillna("").str.strip()
-        wrapped = values.str.startswith('="') & values.str.endswith('"') & (values.str.len() >= 3)
-        if wrapped.any():
-            n_unwrapped += int(wrapped.sum())
-            values = values.where(~wrapped, values.str.slice(2, -1).str.strip())
-        body[column] = values
-    return body, n_unwrapped
+    cells = Cells(body).stripped()
+    return cells.to_frame(), cells.n_unwrapped
 
 
 def _finalize(
@@ -284,7 +300,9 @@ def _finalize(
     body.index = pd.Index(np.asarray(lines, dtype=np.int64), name="ligne")
     empty_rows = (body == "").all(axis=1) if width else pd.Series(True, index=body.index)
     body = body.loc[~empty_rows.to_numpy()]
-    keep = [i for i in range(width) if header[i] or (body[i] != "").any()]
+    cells = Cells(body)
+    filled = cells.count(~cells.empty()) if len(body) else np.zeros(width, dtype=np.int64)
+    keep = [i for i in range(width) if header[i] or filled[i]]
     if len(keep) < width:
         n = width - len(keep)
         notes.append(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from territorial.geo.codes import clean_cell, normalise_siren
-from territorial.indicators.table_base import RawTable, TableError
+from territorial.indicators.table_base import RawTable, TableError, check_row_limit
 from territorial.indicators.tables import read_table
 
 if TYPE_CHECKING:
@@ -16,7 +16,13 @@ if TYPE_CHECKING:
 from typing import TYPE_CHECKING
 
 from territorial.perimeters.assembly import _Assembler, _describe, _flag, _siren_ok, _unknown_reason
-from territorial.perimeters.model import CRTE_SOURCE, EPCI_NATURES, KNOWN_NATURES, PerimeterSet
+from territorial.perimeters.model import (
+    CRTE_SOURCE,
+    EPCI_NATURES,
+    KNOWN_NATURES,
+    MAX_PERIMETER_ROWS,
+    PerimeterSet,
+)
 from territorial.perimeters.report import ValidationReport
 
 if TYPE_CHECKING:
@@ -216,6 +222,7 @@ def load_crte(
 def _crte_from_raw(
     raw: RawTable, geo: Geography, name: str | None
 ) -> tuple[PerimeterSet, ValidationReport]:
+    check_row_limit(raw, MAX_PERIMETER_ROWS, "un fichier de périmètres")
     layout, missing = detect_crte_layout(raw.frame.columns, raw.source_name)
     columns = _column_map(raw.frame.columns)
     frame = raw.frame

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 from territorial.geo.codes import clean_cell, normalise_commune_code, normalise_siren
 from territorial.geo.search import fold
-from territorial.indicators.table_base import RawTable, TableError
+from territorial.indicators.table_base import RawTable, TableError, check_row_limit
 from territorial.indicators.tables import read_table
 
 if TYPE_CHECKING:
     from territorial.geo.geography import Geography
 from territorial.perimeters.assembly import _Assembler, _siren_ok
-from territorial.perimeters.model import PerimeterSet
+from territorial.perimeters.model import MAX_PERIMETER_ROWS, PerimeterSet
 from territorial.perimeters.report import ValidationReport
 
 __all__ = ["load_user_perimeters", "slugify"]
@@ -122,6 +122,7 @@ def _user_columns(raw: RawTable) -> tuple[str, str, list[str]]:
 def _user_from_raw(
     raw: RawTable, geo: Geography, name: str
 ) -> tuple[PerimeterSet, ValidationReport]:
+    check_row_limit(raw, MAX_PERIMETER_ROWS, "un fichier de périmètres")
     code_column, name_column, ignored = _user_columns(raw)
     frame = raw.frame
     rows = list(

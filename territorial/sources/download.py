@@ -32,7 +32,9 @@ __all__ = [
     "ORIGIN_ENV",
     "Policy",
     "Refused",
+    "UPDATES_ENV",
     "admin_origin",
+    "may_update_official",
     "open_url",
     "origin_of",
     "policy_for",
@@ -41,6 +43,10 @@ __all__ = [
 
 ORIGIN_ENV = "TERRITORIAL_OFFICIAL_FROM"
 """Administrator setting: mirror base URL or local file/folder of the official files."""
+
+UPDATES_ENV = "TERRITORIAL_OFFICIAL_UPDATES"
+"""Administrator setting: who may update the official data from the app (see
+:func:`may_update_official`); the command line ``python -m territorial fetch`` always may."""
 
 DEFAULT_MAX_BYTES = 150 * 1024 * 1024
 """Cap of one downloaded resource (overridden by ``max_bytes`` in the manifest)."""
@@ -218,3 +224,27 @@ def admin_origin() -> str | None:
     """The mirror or local folder set by the administrator (:data:`ORIGIN_ENV`), if any."""
     value = os.environ.get(ORIGIN_ENV, "").strip()
     return value or None
+
+
+def may_update_official(email: str | None, logged_in: bool, setting: str | None = None) -> bool:
+    """May this visitor update the official data from the app (for every visitor)?
+
+    An update replaces the cache every visitor reads, so by default nobody may from the
+    app: the administrator runs ``python -m territorial fetch``. :data:`UPDATES_ENV` opens
+    it: ``tous`` (a single-user install on one's own computer), or a comma-separated list
+    of e-mail addresses of administrators logged in with Streamlit's OIDC login.
+
+    >>> may_update_official(None, False, "")
+    False
+    >>> may_update_official(None, False, "tous")
+    True
+    >>> may_update_official("Anne@Exemple.fr", True, "anne@exemple.fr, paul@exemple.fr")
+    True
+    >>> may_update_official("anne@exemple.fr", False, "anne@exemple.fr")
+    False
+    """
+    raw = os.environ.get(UPDATES_ENV, "") if setting is None else setting
+    allowed = {part.strip().lower() for part in raw.split(",") if part.strip()}
+    if "tous" in allowed:
+        return True
+    return bool(logged_in and email and email.strip().lower() in allowed)

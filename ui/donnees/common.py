@@ -16,7 +16,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from territorial.indicators.table_base import ACCEPTED_FORMATS, MAX_BYTES, MAX_ROWS, TableError
+from territorial.indicators.table_base import (
+    ACCEPTED_FORMATS,
+    MAX_BYTES,
+    MAX_CELLS,
+    MAX_ROWS,
+    TableError,
+)
 from territorial.outputs.export import to_csv_bytes
 from territorial.storage import StorageError
 from territorial.storage.workspace import slugify
@@ -27,9 +33,10 @@ from ui.state import workspace
 TABLE_TYPES = ["csv", "txt", "tsv", "xlsx", "xlsm", "parquet"]
 MAX_MB = MAX_BYTES // (1024 * 1024)
 LIMITS = (
-    f"Formats acceptés : {ACCEPTED_FORMATS}. Au plus {MAX_MB} Mo et "
-    f"{format_number(MAX_ROWS)} de lignes par fichier."
-).replace("1\u202f000\u202f000 de", "1 million de")
+    f"Formats acceptés : {ACCEPTED_FORMATS}. Au plus {MAX_MB} Mo, "
+    f"{format_number(MAX_ROWS)} lignes et {format_number(MAX_CELLS // 1_000_000)} millions "
+    "de cases par fichier."
+)
 TYPE_LABELS = {"indicateurs": "Indicateurs", "catalyseurs": "Catalyseurs"}
 
 

@@ -7,7 +7,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from territorial.sources.download import admin_origin
+from territorial.sources.download import admin_origin, may_update_official
 from territorial.sources.manifest import ROW_LABELS
 from territorial.text.formatting import format_bytes, format_number
 from territorial.text.safetext import inert
@@ -160,6 +160,12 @@ def _run_fetch(source_id: str, spec: dict) -> None:
     st.rerun()
 
 
+def _may_update() -> bool:
+    """The deployment lets this visitor update the data every visitor sees."""
+    user = st.user.to_dict()
+    return may_update_official(user.get("email"), bool(user.get("is_logged_in")))
+
+
 def section_official() -> None:
     from territorial.sources.manifest import load_manifest
 
@@ -172,7 +178,15 @@ def section_official() -> None:
     show_flash("official")
     manifest = load_manifest()
     entries = _status_entries(manifest)
-    if admin_origin():
+    allowed = _may_update()
+    if not allowed:
+        st.info(
+            "Une mise à jour remplace les données que voient tous les visiteurs : elle est "
+            "faite par l'administrateur du serveur (commande `python -m territorial fetch`, "
+            "ou réglage `TERRITORIAL_OFFICIAL_UPDATES`). Voici l'état des données en place.",
+            icon=":material/lock:",
+        )
+    elif admin_origin():
         st.caption(
             "Les fichiers sont pris sur le miroir (ou le dossier) choisi par l'administrateur "
             "du serveur, puis contrôlés de la même façon."
@@ -199,7 +213,7 @@ def section_official() -> None:
             shown = " · ".join(d for d in details if d)
             if shown:
                 text.caption(inert(shown))
-            if button.button(
+            if allowed and button.button(
                 "Mettre à jour", key=f"maj-{source_id}", icon=":material/sync:", width="stretch"
             ):
                 with text:

@@ -17,6 +17,7 @@ from territorial.indicators.join import (
     join_table,
     to_user_indicators,
 )
+from territorial.indicators.sheet_reader import sheet_names
 from territorial.indicators.table_base import TableError
 from territorial.indicators.tables import read_table
 from territorial.outputs.export import to_csv_bytes
@@ -98,19 +99,8 @@ def _sheet_names(digest: str, _data: bytes, filename: str) -> list[str]:
     if not _data.startswith(b"PK") or Path(filename).suffix.lower() not in {".xlsx", ".xlsm"}:
         return []
     try:
-        import io
-
-        from openpyxl import load_workbook
-
-        from territorial.indicators.table_base import check_xlsx_archive
-
-        check_xlsx_archive(_data, filename)  # limits first: openpyxl reads shared strings
-        book = load_workbook(io.BytesIO(_data), read_only=True)
-        try:
-            return list(book.sheetnames)
-        finally:
-            book.close()
-    except Exception:
+        return sheet_names(_data, filename)
+    except TableError:  # the reading itself will say why, in French
         return []
 
 
