@@ -111,9 +111,10 @@ def parquet_cells(n_rows: int, n_values: int, codes: list[str]) -> bytes:
     import numpy as np
     import pandas as pd
 
-    frame = pd.DataFrame({"code_commune": [codes[i % len(codes)] for i in range(n_rows)]})
+    columns = {"code_commune": [codes[i % len(codes)] for i in range(n_rows)]}
     for j in range(n_values):
-        frame[f"v{j}"] = (np.arange(n_rows) * (j + 1) % 1000).astype("float64")
+        columns[f"v{j}"] = (np.arange(n_rows) * (j + 1) % 1000).astype("float64")
+    frame = pd.DataFrame(columns)
     buffer = io.BytesIO()
     frame.to_parquet(buffer)
     return buffer.getvalue()

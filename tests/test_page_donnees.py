@@ -112,9 +112,12 @@ def test_saved_table_appears_in_the_map_picker(workspace):
         {"Ligne": 4, "Valeur": "99999", "Raison": "code inconnu"}
     ]
     assert remapped["Code retenu"].tolist() == ["75056"]  # Paris 8e arrondissement → Paris
-    rules = {_plain(s.label): s.value for s in app.selectbox if s.label.startswith("Agrégation")}
-    assert rules["Agrégation de « Taux de chômage »"] == "moyenne_ponderee"
-    assert rules["Agrégation de « Nombre d'associations »"] == "somme"
+    # one table of settings (a grid, whatever the number of columns), rules guessed from names
+    settings = next(d.value for d in app.dataframe if "Agrégation" in d.value.columns)
+    rules = dict(zip(settings["Colonne"], settings["Agrégation"], strict=True))
+    assert rules["Taux de chômage"] == "Moyenne pondérée par la population"
+    assert rules["Nombre d'associations"] == "Somme (effectifs, montants)"
+    assert set(settings["Polarité"]) == {"Ni haut ni bas n'est une fragilité"}
     save = next(b for b in app.button if b.label == "Enregistrer")
     assert save.disabled  # incomplete: the user must acknowledge it first
     next(c for c in app.checkbox if "incomplet" in c.label).check().run()
@@ -124,7 +127,11 @@ def test_saved_table_appears_in_the_map_picker(workspace):
 
     meta = workspace.tables("indicateurs")[0]
     assert meta["nom"] == "associations" and meta["niveau"] == "commune"
-    assert meta["rapport"]["complete"] is False and meta["regles"]["Taux de chômage"]
+    assert meta["rapport"]["complete"] is False
+    assert meta["regles"] == {
+        "Nombre d'associations": "somme",
+        "Taux de chômage": "moyenne_ponderee",
+    }
     assert set(meta) >= {"rapport", "regles", "unites", "polarites", "enregistre_le"}
 
     app.switch_page("views/carte.py").run()

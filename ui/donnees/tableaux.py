@@ -286,43 +286,39 @@ def _column_settings(columns: list[str], suffix: str) -> tuple[dict, dict, dict]
         "(ex. des communes aux départements) : somme pour des effectifs, moyenne pondérée par "
         "la population pour des taux ou des moyennes. La polarité sert au repérage des fragilités."
     )
-    widths = [1.3, 1.7, 0.6, 1.6]
-    head = st.columns(widths)
-    for cell, text in zip(head, ["Colonne", "Agrégation", "Unité", "Polarité"], strict=True):
-        cell.markdown(f"**{text}**")
-    rules, units, polarities = {}, {}, {}
-    rule_keys = list(RULE_LABELS)
-    polarity_keys = list(POLARITY_LABELS)
-    for position, column in enumerate(columns):
-        row = st.columns(widths, vertical_alignment="center")
-        row[0].markdown(inert(column))
-        rules[column] = row[1].selectbox(
-            f"Agrégation de « {inert(column)} »",
-            rule_keys,
-            index=rule_keys.index(default_rule(column)),
-            format_func=RULE_LABELS.get,
-            key=f"regle-{suffix}-{position}",
-            label_visibility="collapsed",
-        )
-        units[column] = (
-            row[2]
-            .text_input(
-                f"Unité de « {inert(column)} »",
-                key=f"unite-{suffix}-{position}",
-                placeholder="%, €, hab.…",
-                max_chars=20,
-                label_visibility="collapsed",
-            )
-            .strip()
-        )
-        polarities[column] = row[3].selectbox(
-            f"Polarité de « {inert(column)} »",
-            polarity_keys,
-            index=polarity_keys.index("neutre"),
-            format_func=POLARITY_LABELS.get,
-            key=f"polarite-{suffix}-{position}",
-            label_visibility="collapsed",
-        )
+    rule_names = {label: key for key, label in RULE_LABELS.items()}
+    polarity_names = {label: key for key, label in POLARITY_LABELS.items()}
+    defaults = pd.DataFrame(
+        {
+            "Colonne": columns,
+            "Agrégation": [RULE_LABELS[default_rule(c)] for c in columns],
+            "Unité": [""] * len(columns),
+            "Polarité": [POLARITY_LABELS["neutre"]] * len(columns),
+        }
+    )
+    # one table-shaped widget, whatever the number of columns (a wide file has hundreds);
+    # the grid shows cells as plain text, never as Markdown or HTML
+    edited = st.data_editor(
+        defaults,
+        key=f"reglages-{suffix}",
+        hide_index=True,
+        width="stretch",
+        num_rows="fixed",
+        disabled=["Colonne"],
+        column_config={
+            "Colonne": st.column_config.TextColumn("Colonne", width="large"),
+            "Agrégation": st.column_config.SelectboxColumn(
+                "Agrégation", options=list(RULE_LABELS.values()), required=True
+            ),
+            "Unité": st.column_config.TextColumn("Unité", max_chars=20, help="%, €, hab.…"),
+            "Polarité": st.column_config.SelectboxColumn(
+                "Polarité", options=list(POLARITY_LABELS.values()), required=True
+            ),
+        },
+    )
+    rules = dict(zip(columns, edited["Agrégation"].map(rule_names), strict=True))
+    units = {c: str(u or "").strip() for c, u in zip(columns, edited["Unité"], strict=True)}
+    polarities = dict(zip(columns, edited["Polarité"].map(polarity_names), strict=True))
     return rules, units, polarities
 
 
