@@ -183,9 +183,9 @@ def cases(quick: bool) -> dict[str, tuple[str, object]]:
             "table",
             lambda c: parquet_cells(35_000 // scale, 284, c),
         ),
-        "Périmètres, CSV 100 000 lignes (la limite)": (
+        "Périmètres, CSV 40 000 lignes (la limite)": (
             "perimetres",
-            lambda c: perimeter_rows(100_000 // scale, c),
+            lambda c: perimeter_rows(40_000 // scale, c),
         ),
         "Périmètres, CSV 1 million de lignes (au-delà)": (
             "perimetres",

@@ -119,8 +119,20 @@ def _sheet_rows(workbook, sheet_name: str, name: str) -> list[list[str]]:
     _check_rows(len(values) - 1, name)  # empty rows count: reading them costs time too
     rows = []
     n_cells = 0
+    texts: dict[tuple, str] = {}  # a sheet repeats its values: each one is written once
+
+    def text(value) -> str:
+        key = (value.__class__, value)  # the class keeps True, 1 and 1.0 apart
+        try:
+            return texts[key]
+        except KeyError:
+            texts[key] = written = cell_to_str(value).strip()
+            return written
+        except TypeError:  # an unhashable cell
+            return cell_to_str(value).strip()
+
     for row in values:
-        cells = [cell_to_str(v).strip() for v in row]
+        cells = [text(v) for v in row]
         rows.append(cells[: _width(cells)])
         n_cells += len(rows[-1])
         _check_shape(1, len(rows[-1]), name)

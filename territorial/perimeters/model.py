@@ -69,8 +69,8 @@ __all__ = [
     "dissolve_perimeters",
 ]
 
-MAX_PERIMETER_ROWS = 100_000
-"""Rows of a perimeter file at most (one row per commune or per EPCI: 35 000 communes)."""
+MAX_PERIMETER_ROWS = 40_000
+"""Rows of a perimeter file at most: one row per commune or per EPCI (34 875 communes)."""
 
 
 REFERENCE_COUNTS = {"total": 833, "mono_epci": 660, "multi_epci": 173}
