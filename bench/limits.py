@@ -146,22 +146,22 @@ def cases(quick: bool) -> dict[str, tuple[str, object]]:
             "table",
             lambda c: csv_rows(1_000_000, 5, c),
         ),
-        "CSV 10 millions de cases (10 000 lignes × 1 000 colonnes)": (
+        "CSV 5 millions de cases (5 000 lignes × 1 000 colonnes)": (
             "table",
-            lambda c: csv_wide(10_000 // scale, 1_000, c),
+            lambda c: csv_wide(5_000 // scale, 1_000, c),
         ),
-        "CSV 10 millions de cases (35 000 lignes × 285 colonnes)": (
+        "CSV 5 millions de cases (35 000 lignes × 142 colonnes)": (
             "table",
-            lambda c: csv_wide(35_000 // scale, 285, c),
+            lambda c: csv_wide(35_000 // scale, 142, c),
         ),
-        "CSV 11 millions de cases (au-delà)": ("table", lambda c: csv_wide(11_000, 1_000, c)),
+        "CSV 6 millions de cases (au-delà)": ("table", lambda c: csv_wide(6_000, 1_000, c)),
         "CSV 20 000 colonnes (au-delà de la limite)": ("table", lambda c: adversarial.wide_csv()),
         "CSV 200 colonnes × 30 lignes": ("table", lambda c: csv_wide(30, 200, c)),
         "CSV cellule de 130 Ko (au-delà)": ("table", lambda c: adversarial.long_cell_csv()),
         "Page Données, envoi de 200 colonnes × 30 lignes": ("page", lambda c: csv_wide(30, 200, c)),
-        "Page Données, envoi de 35 000 lignes × 285 colonnes": (
+        "Page Données, envoi de 35 000 lignes × 142 colonnes": (
             "page",
-            lambda c: csv_wide(35_000 // scale, 285, c),
+            lambda c: csv_wide(35_000 // scale, 142, c),
         ),
         "Excel 30 Mo décompressés (≈ 1,1 million de cases)": (
             "table",
@@ -179,9 +179,9 @@ def cases(quick: bool) -> dict[str, tuple[str, object]]:
             "table",
             lambda c: parquet_cells(200_000 // scale, 19, c),
         ),
-        "Parquet 10 millions de cases (35 000 lignes × 285 colonnes)": (
+        "Parquet 5 millions de cases (35 000 lignes × 142 colonnes)": (
             "table",
-            lambda c: parquet_cells(35_000 // scale, 284, c),
+            lambda c: parquet_cells(35_000 // scale, 141, c),
         ),
         "Périmètres, CSV 40 000 lignes (la limite)": (
             "perimetres",
