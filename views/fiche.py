@@ -163,8 +163,10 @@ st.caption(
 )
 
 st.subheader("Territoires comparables")
-st.caption("Les territoires du même niveau dont le profil ressemble le plus à celui-ci : "
-           "à qui parler, de qui apprendre — pas un classement.")
+st.caption(
+    "Les territoires du même niveau dont le profil ressemble le plus à celui-ci : "
+    "à qui parler, de qui apprendre — pas un classement."
+)
 comparables = peers_of(level, code, peers_options(level))
 show_peers(comparables, level)
 data["comparables"] = comparables
