@@ -92,3 +92,30 @@ def test_an_estimate_says_how_much_of_the_population_it_covers(app):
     assert not app.exception
     info = " ".join(i.value for i in app.info)
     assert "Estimation" in info and "Part de la population couverte" in info
+
+
+def test_communes_open_on_the_region_of_the_selection_not_all_of_france(app):
+    app.query_params.update({"niveau": "departement", "territoire": "29"})
+    app.run()
+    assert app.selectbox(key="perimetre_etude").value == "metropole"
+    app.selectbox(key="niveau").set_value("commune").run()
+    assert not app.exception
+    scope = app.selectbox(key="perimetre_etude")
+    assert scope.value == "region:53"  # Bretagne, the région of the Finistère
+    assert app.query_params["perimetre"] == "region:53"
+    locations = {loc for trace in _figure(app)["data"] for loc in trace.get("locations", [])}
+    assert 1000 < len(locations) < 1300  # Bretagne's communes, not 35 000
+    heavy = [o for o in scope.options if "carte lourde" in o]
+    assert heavy and all("~15 s" in o for o in heavy)
+
+
+def test_the_national_commune_map_is_an_explicit_choice(app):
+    app.query_params.update({"niveau": "departement"})
+    app.run()
+    app.selectbox(key="niveau").set_value("commune").run()
+    assert app.selectbox(key="perimetre_etude").value == "region:84"  # no selection: first région
+    app.selectbox(key="perimetre_etude").set_value("metropole").run()
+    assert not app.exception
+    assert app.query_params["perimetre"] == "metropole"
+    app.selectbox(key="pick-indicateur").set_value("densite").run()
+    assert app.selectbox(key="perimetre_etude").value == "metropole"  # the choice holds

@@ -14,7 +14,9 @@ import streamlit as st
 from territorial.analysis.classify import Classification
 from territorial.geo.mapdata import bounds, fit_view, write_geojson
 from territorial.text.formatting import format_number
+from territorial.text.glossary import help_text
 from territorial.text.safetext import inert
+from ui.common import query_value
 from ui.state import geography
 
 # ColorBrewer palettes, colour-blind safe.
@@ -324,4 +326,63 @@ def show_map(fig: go.Figure, key: str):
         selection_mode="points",
         config={"displaylogo": False, "scrollZoom": True},
         width="stretch",
+    )
+
+
+HEAVY_SCOPES = {
+    "metropole": "Toutes les communes de France métropolitaine (carte lourde, ~15 s)",
+    "france": "Toutes les communes de France, outre-mer compris (carte lourde, ~15 s)",
+}
+_NATIONAL_SCOPES = {
+    "metropole": "France métropolitaine",
+    "france": "France entière (avec l'outre-mer)",
+}
+
+
+def home_region(level: str, code: str | None) -> str:
+    """The région of a selected territory (the first région when there is none)."""
+    geo = geography()
+    if code:
+        if level == "region":
+            return code
+        parents = (
+            geo.parents(level, code) if code in set(geo.table(level, "france")["code"]) else {}
+        )
+        if "region" in parents:
+            return parents["region"][0]
+    return str(geo.table("region", "metropole").sort_values("nom")["code"].iloc[0])
+
+
+def map_scope_picker(level: str, selected: str | None, key: str = "perimetre_etude") -> str:
+    """Scope of the map; at commune level the national map is an explicit, announced choice.
+
+    Switching to communes from a national scope opens the région of the selected territory:
+    ~35 000 communes take about 15 s to draw, so they are only drawn when asked for.
+    """
+    geo = geography()
+    previous_level = st.session_state.get(f"{key}-niveau")
+    st.session_state[f"{key}-niveau"] = level
+    regions = geo.table("region", "france").sort_values("nom")
+    departements = geo.table("departement", "france").sort_values("code")
+    national = HEAVY_SCOPES if level == "commune" else _NATIONAL_SCOPES
+    labels = {} if level == "commune" else dict(national)
+    if level != "region":
+        labels |= {f"region:{r.code}": f"Région : {r.nom}" for r in regions.itertuples()}
+    if level in {"commune", "epci", "perimetre"}:
+        labels |= {
+            f"departement:{r.code}": f"Département : {r.nom} ({r.code})"
+            for r in departements.itertuples()
+        }
+    if level == "commune":
+        labels |= national  # last: the heavy maps come after every light one
+    options = list(labels)
+    home = home_region(previous_level or level, selected)  # the selection is of the last level
+    default = f"region:{home}" if level == "commune" else "metropole"
+    current = st.session_state.get(key)
+    if current not in options:  # first drawing, or a level without that scope
+        st.session_state[key] = query_value("perimetre", default, options)
+    elif level == "commune" and previous_level not in (None, "commune") and current in national:
+        st.session_state[key] = default  # a national scope carried over from another level
+    return st.selectbox(
+        "Périmètre d'étude", options, format_func=labels.get, key=key, help=help_text("perimetre")
     )

@@ -14,13 +14,14 @@ from ui.maps import (
     category_palette,
     choropleth,
     legend_html,
+    map_scope_picker,
     palette,
     selected_code,
     show_map,
 )
 from ui.peers import peers_of, show_peers
 from ui.state import geography, store, values
-from ui.widgets import formatter, indicator_picker, level_picker, scope_picker, search_box
+from ui.widgets import formatter, indicator_picker, level_picker, search_box
 
 page_header(
     "Carte des territoires",
@@ -45,7 +46,7 @@ controls = st.columns([1, 1.3, 2])
 with controls[0]:
     level = level_picker()
 with controls[1]:
-    scope = scope_picker(level)
+    scope = map_scope_picker(level, query_value("territoire", "") or None)
 with controls[2]:
     indicator = indicator_picker(catalogue)
 
