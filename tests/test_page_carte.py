@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_page_donnees import COMPLETE, _open, _upload, workspace  # noqa: F401 (fixture)
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -119,3 +120,50 @@ def test_the_national_commune_map_is_an_explicit_choice(app):
     assert app.query_params["perimetre"] == "metropole"
     app.selectbox(key="pick-indicateur").set_value("densite").run()
     assert app.selectbox(key="perimetre_etude").value == "metropole"  # the choice holds
+
+
+def _legend(app) -> str:
+    return html.unescape(
+        next(m.value for m in app.markdown if "<div class='dt-legend'>" in m.value)
+    )
+
+
+def test_a_two_valued_indicator_says_why_it_has_fewer_classes(app):
+    app.query_params.update(
+        {
+            "niveau": "commune",
+            "perimetre": "departement:42",
+            "indicateur": "part_maires_70_ans_plus",
+        }
+    )
+    app.run()
+    assert not app.exception
+    legend = _legend(app)
+    assert "0 %" in legend and "100 %" in legend and "0,0 – 100,0" not in legend
+    captions = " ".join(c.value for c in app.caption)
+    assert "5 classes demandées, 2 possibles" in captions
+    assert "ne prend que 2 valeurs distinctes" in captions
+
+
+def test_the_gap_to_france_of_a_percentage_is_in_points(app):
+    app.query_params.update({"niveau": "departement", "indicateur": "part_maires_70_ans_plus"})
+    app.run()
+    next(t for t in app.toggle if t.label == "Écart à la France").set_value(True).run()
+    assert not app.exception
+    assert app.query_params["ecart"] == "oui"
+    legend = _legend(app)
+    assert " pts" in legend and " %" not in legend
+    assert " pts" in _figure(app)["data"][0]["hovertemplate"]
+
+
+@pytest.mark.usefixtures("workspace")  # a temporary database: the table is saved there
+def test_counts_from_a_user_table_have_no_decimals():
+    app = _open()
+    _upload(app, "tiers_lieux.csv", COMPLETE)
+    next(b for b in app.button if b.label == "Enregistrer").click().run()
+    app.switch_page("views/carte.py").run()
+    picker = app.selectbox(key="pick-indicateur")
+    picker.select_index(next(i for i, o in enumerate(picker.options) if "tiers-lieux" in o)).run()
+    assert not app.exception, app.exception
+    legend = _legend(app)
+    assert "12" in legend and ",00" not in legend

@@ -4,9 +4,15 @@ import pandas as pd
 import streamlit as st
 
 from territorial import LEVEL_LABELS
-from territorial.analysis.classify import METHODS, classify, classify_categories
+from territorial.analysis.classify import (
+    METHODS,
+    classify,
+    classify_categories,
+    difference_unit,
+    display_decimals,
+)
 from territorial.outputs.export import to_csv_bytes
-from territorial.text.formatting import format_percent, format_rank
+from territorial.text.formatting import format_number, format_percent, format_rank
 from territorial.text.glossary import help_text
 from territorial.text.safetext import inert
 from ui.common import page_header, projection_mode, query_value, sources_footer, write_query
@@ -98,7 +104,14 @@ raw = frame[indicator.id].reindex(table["code"]).astype(float).reset_index(drop=
 france = values("france", "france").at["FR", indicator.id]
 categorical = indicator.is_categorical
 shown = raw - france if centred else raw
-fmt = formatter(indicator)
+decimals = indicator.decimals if centred else display_decimals(raw, indicator.decimals)
+shown_unit = difference_unit(indicator.unit) if centred else indicator.unit
+
+
+def fmt(value):
+    return format_number(value, decimals)
+
+
 labels = raw.map(indicator.category_label) if categorical else None
 
 if categorical:
@@ -152,8 +165,8 @@ with map_col:
         classification,
         colours,
         hover_label,
-        indicator.unit,
-        indicator.decimals,
+        shown_unit,
+        decimals,
         ranks=rank,
         rank_total=n_ranked,
         selected=selected or None,
@@ -182,10 +195,10 @@ with side_col:
                 "(recensement 2021) ; la part de chaque classe est sur la fiche du territoire."
             )
     else:
-        st.markdown(
-            legend_html(classification, colours, indicator.unit, fmt), unsafe_allow_html=True
-        )
-        st.caption(f"France entière : {fmt(france)}{inert(unit)}")
+        st.markdown(legend_html(classification, colours, shown_unit, fmt), unsafe_allow_html=True)
+        if classification.shortfall:
+            st.caption(classification.shortfall)
+        st.caption(f"France entière : {formatter(indicator)(france)}{inert(unit)}")
     if store().is_estimate(indicator.id, level):
         covered = store().population_coverage(level, indicator).reindex(table["code"])
         st.info(
