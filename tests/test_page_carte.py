@@ -106,6 +106,7 @@ def test_communes_open_on_the_region_of_the_selection_not_all_of_france(app):
     assert app.query_params["perimetre"] == "region:53"
     locations = {loc for trace in _figure(app)["data"] for loc in trace.get("locations", [])}
     assert 1000 < len(locations) < 1300  # Bretagne's communes, not 35 000
+    assert 0 < _figure(app)["data"][0]["marker"]["line"]["width"] < 0.3  # thin borders
     heavy = [o for o in scope.options if "carte lourde" in o]
     assert heavy and all("~15 s" in o for o in heavy)
 
@@ -118,6 +119,7 @@ def test_the_national_commune_map_is_an_explicit_choice(app):
     app.selectbox(key="perimetre_etude").set_value("metropole").run()
     assert not app.exception
     assert app.query_params["perimetre"] == "metropole"
+    assert _figure(app)["data"][0]["marker"]["line"]["width"] == 0  # no white wash
     app.selectbox(key="pick-indicateur").set_value("densite").run()
     assert app.selectbox(key="perimetre_etude").value == "metropole"  # the choice holds
 

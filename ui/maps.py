@@ -86,6 +86,16 @@ def stepped_scale(classification: Classification, colours: list[str]) -> tuple[l
     return scale, low, high
 
 
+def border_width(level: str, scope: str) -> float:
+    """White borders between units: none between the communes of all France, where they
+    would wash the colours out, thin ones between the communes of a région."""
+    if level != "commune":
+        return 0.6
+    if scope in {"metropole", "france"}:
+        return 0.0
+    return 0.15 if scope.startswith("region:") else 0.3
+
+
 def choropleth(
     level: str,
     scope: str,
@@ -150,7 +160,7 @@ def choropleth(
             zmax=zmax,
             colorscale=scale,
             showscale=False,
-            marker_line_width=0.3 if level == "commune" else 0.6,
+            marker_line_width=border_width(level, scope),
             marker_line_color="#ffffff",
             hovertemplate=template,
         )
@@ -194,7 +204,7 @@ def choropleth(
                 z=np.zeros(int((~present).sum())),
                 colorscale=[[0, MISSING_COLOUR], [1, MISSING_COLOUR]],
                 showscale=False,
-                marker_line_width=0.3,
+                marker_line_width=border_width(level, scope),
                 marker_line_color="#ffffff",
                 hovertemplate="<b>%{properties.nom}</b><br>"
                 + inert(missing_label)
