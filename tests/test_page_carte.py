@@ -58,6 +58,10 @@ def test_search_selects_a_commune_and_shows_its_parents(app):
     assert app.query_params["territoire"] == "42218"
     assert app.query_params["niveau"] == "commune"
     assert "Loire" in _text(app) and "Auvergne-Rhône-Alpes" in _text(app)
+    view = _figure(app)["layout"]["map"]
+    assert view["zoom"] < 8.5  # about 120 km across: the neighbours show where it is
+    sources = [layer["source"] for layer in view["layers"]]
+    assert any("departement-france" in str(source) for source in sources)
 
 
 def test_projection_mode_from_url(app):

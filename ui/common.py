@@ -34,8 +34,10 @@ def projection_mode() -> bool:
 
 
 _UPLOAD_BUTTON = "[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer']"
+_MAIN = "[data-testid='stMainBlockContainer']"
 _BASE_CSS = (
-    ".block-container {padding-top: 1.2rem;}"
+    f"{_MAIN} {{padding-top: 2.2rem;}}"
+    "h1 {padding-top: 0.2rem !important; padding-bottom: 0.4rem !important; font-size: 2.2rem !important;}"
     ".dt-legend table {border-collapse: collapse; font-size: 0.9rem;}"
     ".dt-legend td {padding: 2px 6px;}"
     ".dt-swatch {display:inline-block; width:1.1em; height:1.1em; border:1px solid #555;}"
@@ -57,7 +59,7 @@ _PROJECTION_CSS = (
     f"{_UPLOAD_BUTTON} p::after {{font-size: 1.2rem;}}"
     "section[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'] {display: none;}"
     "header[data-testid='stHeader'] {display: none;}"
-    ".block-container {padding-top: 0.6rem; max-width: 100%;}"
+    f"{_MAIN} {{padding-top: 0.6rem; max-width: 100%;}}"
 )
 
 
@@ -71,14 +73,23 @@ def level_label(level: str) -> str:
     return LEVEL_LABELS[level]
 
 
-def page_header(title: str, intro: str) -> None:
-    """Title, one line of plain-French help (hidden in projection mode), projection switch."""
+def page_header(title: str, intro: str, first_steps: bool = False) -> None:
+    """Title, one line of plain-French help (hidden in projection mode), projection switch;
+    ``first_steps`` adds the link to the Premiers pas page on the help's line."""
     apply_page_style()
     st.title(title)
     if projection_mode():
         if st.button("Quitter le mode projection", key="quit-projection"):
             st.query_params.pop("mode", None)
             st.rerun()
+    elif first_steps:
+        help_line, link = st.columns([3, 1], vertical_alignment="center")
+        help_line.caption(intro)
+        link.page_link(
+            "views/premiers_pas.py",
+            label="Première visite ? Les premiers pas",
+            icon=":material/school:",
+        )
     else:
         st.caption(intro)
     from ui.atelier import parcours_bar

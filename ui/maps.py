@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from territorial.analysis.classify import Classification
-from territorial.geo.mapdata import bounds, fit_view, write_geojson
+from territorial.geo.mapdata import around, bounds, fit_view, write_geojson
 from territorial.text.formatting import format_number
 from territorial.text.glossary import help_text
 from territorial.text.safetext import inert
@@ -219,9 +219,8 @@ def choropleth(
         shown = table[table["code"].isin([*highlight, selected])]
         centre, zoom = fit_view(tuple(float(v) for v in shown.total_bounds), width_px, height)
     else:
-        centre, zoom = fit_view(bounds(geo, level, scope, selected), width_px, height)
-        if selected is not None:
-            zoom -= 1.2  # show the selected unit with its neighbours
+        box = bounds(geo, level, scope, selected)
+        centre, zoom = fit_view(around(box) if selected is not None else box, width_px, height)
     fig.update_layout(
         map={"style": "white-bg", "center": centre, "zoom": zoom},
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
@@ -243,6 +242,11 @@ def _add_outline(
     """Région borders drawn from our own data (no basemap needed), highlights, the selection."""
     geo = geography()
     layers = []
+    if level in {"commune", "epci", "perimetre"}:  # the départements, to tell where one is
+        departement_url = static_url(write_geojson(geo, "departement", "france"))
+        layers.append(
+            {"source": departement_url, "type": "line", "color": "#777777", "line": {"width": 0.7}}
+        )
     if level != "region":
         region_url = static_url(write_geojson(geo, "region", "france"))
         layers.append(

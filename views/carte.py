@@ -33,13 +33,8 @@ page_header(
     "Carte des territoires",
     "Choisissez un niveau et un indicateur ; survolez un territoire pour sa valeur et son rang, "
     "cliquez-le (ou cherchez-le) pour le sélectionner.",
+    first_steps=True,
 )
-if not projection_mode():
-    st.page_link(
-        "views/premiers_pas.py",
-        label="Première visite ? Les premiers pas en 3 étapes",
-        icon=":material/school:",
-    )
 geo = geography()
 catalogue = store().catalogue
 
@@ -48,15 +43,18 @@ if pending is not None:  # apply a search result before the pickers are drawn
     st.session_state["niveau"], st.session_state["perimetre_etude"], found_code = pending
     st.query_params.update(niveau=pending[0], perimetre=pending[1], territoire=found_code)
 
-controls = st.columns([1, 1.3, 2])
+controls = st.columns([1, 1.4, 2, 1.6])  # one row, so that the map starts high on the page
 with controls[0]:
     level = level_picker()
 with controls[1]:
     scope = map_scope_picker(level, query_value("territoire", "") or None)
 with controls[2]:
     indicator = indicator_picker(catalogue)
+with controls[3]:
+    picked = search_box()
 
-with st.expander("Classes, couleurs et recherche", expanded=not projection_mode()):
+map_col, side_col = st.columns([2.2, 1.3] if projection_mode() else [3, 1.15])
+with side_col, st.expander("Classes et couleurs"):  # beside the map, which starts high
     method_keys = list(METHODS)
     method = query_value("classes", "quantiles", method_keys)
     k = int(query_value("k", "5", [str(i) for i in range(3, 8)]))
@@ -64,25 +62,23 @@ with st.expander("Classes, couleurs et recherche", expanded=not projection_mode(
     if indicator.is_categorical:
         st.caption("Typologie : une couleur par classe (pas de seuils ni d'écart à la France).")
     else:
-        options = st.columns([1.2, 0.8, 1, 2])
-        method = options[0].selectbox(
+        method = st.selectbox(
             "Classes",
             method_keys,
             index=method_keys.index(method),
             format_func=METHODS.get,
             help=help_text("quantiles", "seuils_naturels"),
         )
-        k = options[1].slider("Nombre de classes", 3, 7, k)
-        centred = options[2].toggle(
+        k = st.slider("Nombre de classes", 3, 7, k)
+        centred = st.toggle(
             "Écart à la France",
             value=query_value("ecart", "non", ["oui", "non"]) == "oui",
             help="Montre l'écart à la valeur France entière, avec une palette divergente centrée sur zéro.",
         )
         if method == "manuel":
-            breaks_text = options[3].text_input(
+            breaks_text = st.text_input(
                 "Seuils (séparés par des points-virgules)", query_value("seuils", "")
             )
-    picked = search_box()
 
 selected = query_value("territoire", "")
 if picked is not None and picked != st.session_state.get("carte-recherche-faite"):
@@ -140,7 +136,7 @@ rank_text = pd.Series([format_rank(int(r), n_ranked) if r == r else "–" for r 
 unit = f" {indicator.unit}" if indicator.unit else ""
 hover_label = f"Écart à la France ({indicator.label})" if centred else indicator.label
 
-peers_shown = bool(selected) and st.toggle(
+peers_shown = bool(selected) and side_col.toggle(
     "Montrer les territoires comparables du territoire sélectionné",
     value=query_value("pairs", "non", ["oui", "non"]) == "oui",
     key="carte-pairs",
@@ -155,7 +151,6 @@ if peers_shown:
     })  # fmt: skip
 
 height = 760 if projection_mode() else 620
-map_col, side_col = st.columns([2.2, 1.3] if projection_mode() else [3, 1.15])
 with map_col:
     fig = choropleth(
         level,

@@ -28,6 +28,7 @@ from territorial.text.safetext import inert
 __all__ = [
     "STATIC_DIR",
     "GEOJSON_DECIMALS",
+    "around",
     "fill_gaps",
     "geojson_bytes",
     "write_geojson",
@@ -126,6 +127,21 @@ def bounds(geo: Geography, level: str, scope: str, code: str | None = None) -> t
     if code is not None:
         table = table[table["code"] == code]
     return tuple(float(v) for v in table.total_bounds)
+
+
+def around(box: tuple[float, ...], factor: float = 2.5, min_span: float = 1.6) -> tuple[float, ...]:
+    """A box ``factor`` times larger than ``box`` and at least ``min_span`` degrees of
+    longitude wide (about 120 km), same centre: a selected commune with its neighbours,
+    enough of them to tell where it is.
+
+    >>> around((4.3, 45.4, 4.5, 45.5))  # Saint-Étienne: a 1.6° wide view
+    (3.6, 44.97, 5.2, 45.93)
+    """
+    west, south, east, north = box
+    x, y = (west + east) / 2, (south + north) / 2
+    half_x = max((east - west) * factor, min_span) / 2
+    half_y = max((north - south) * factor, min_span * 0.6) / 2  # ~ the same distance north–south
+    return tuple(round(v, 6) for v in (x - half_x, y - half_y, x + half_x, y + half_y))
 
 
 def _mercator_y(lat: float) -> float:
