@@ -173,3 +173,31 @@ def test_counts_from_a_user_table_have_no_decimals():
     assert not app.exception, app.exception
     legend = _legend(app)
     assert "12" in legend and ",00" not in legend
+
+
+def test_projection_mode_keeps_its_pages_in_projection_mode(app):
+    app.query_params["mode"] = "projection"
+    app.run()
+    assert not app.exception
+    links = {link.proto.label: link.proto for link in app.get("page_link")}
+    assert {"Carte", "Fiche territoire", "Fragilités prioritaires", "Glossaire"} <= set(links)
+    assert all(link.query_string == "mode=projection" for link in links.values())
+    assert links["Fiche territoire"].page == "fiche"
+    hover = _figure(app)["layout"]["hoverlabel"]["font"]["size"]
+    assert hover >= 24  # read from the back of the room
+
+
+def _share_link(app) -> str:
+    return next(c.value for c in app.code if c.value.startswith("http"))
+
+
+def test_the_link_of_the_view_holds_its_settings(app):
+    app.run()
+    app.selectbox(key="niveau").set_value("region").run()
+    app.selectbox(key="pick-indicateur").set_value("densite").run()
+    assert not app.exception
+    link = _share_link(app)  # drawn after the page: the settings just chosen
+    assert "niveau=region" in link and "indicateur=densite" in link
+    app.switch_page("views/glossaire.py").run()
+    assert not app.exception
+    assert "/glossaire" in _share_link(app)

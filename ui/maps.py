@@ -16,7 +16,7 @@ from territorial.geo.mapdata import around, bounds, fit_view, write_geojson
 from territorial.text.formatting import format_number
 from territorial.text.glossary import help_text
 from territorial.text.safetext import inert
-from ui.common import query_value
+from ui.common import projection_mode, query_value
 from ui.state import geography
 
 # ColorBrewer palettes, colour-blind safe.
@@ -228,7 +228,7 @@ def choropleth(
         separators=", ",
         uirevision=f"{level}-{scope}-{selected}-{bool(highlight)}",
         clickmode="event+select",
-        hoverlabel={"font_size": 15},
+        hoverlabel={"font_size": 26 if projection_mode() else 15},
     )
     return fig
 

@@ -53,7 +53,7 @@ with controls[2]:
 with controls[3]:
     picked = search_box()
 
-map_col, side_col = st.columns([2.2, 1.3] if projection_mode() else [3, 1.15])
+map_col, side_col = st.columns([3, 1] if projection_mode() else [3, 1.15])
 with side_col, st.expander("Classes et couleurs"):  # beside the map, which starts high
     method_keys = list(METHODS)
     method = query_value("classes", "quantiles", method_keys)
@@ -150,7 +150,7 @@ if peers_shown:
         "similar_size": False,
     })  # fmt: skip
 
-height = 760 if projection_mode() else 620
+height, width_px = (700, 1300) if projection_mode() else (620, 660)  # fits 1920×1080
 with map_col:
     fig = choropleth(
         level,
@@ -166,6 +166,7 @@ with map_col:
         rank_total=n_ranked,
         selected=selected or None,
         height=height,
+        width_px=width_px,
         labels=labels,
         highlight=[p["code"] for p in comparables["comparables"]] if comparables else None,
     )
