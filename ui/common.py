@@ -36,6 +36,11 @@ def projection_mode() -> bool:
     return st.query_params.get("mode") == "projection"
 
 
+def on_phone() -> bool:
+    """A phone's browser (its user agent says « Mobi », as every phone browser does)."""
+    return "Mobi" in (st.context.headers.get("User-Agent") or "")
+
+
 def view_bar(pages: list) -> DeltaGenerator:
     """In projection mode, a row of links to the pages that stay in projection mode (the
     sidebar is hidden); returns where :func:`share_link` goes (that row, else the sidebar)."""

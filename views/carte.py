@@ -15,7 +15,14 @@ from territorial.outputs.export import to_csv_bytes
 from territorial.text.formatting import format_number, format_percent, format_rank
 from territorial.text.glossary import help_text
 from territorial.text.safetext import inert
-from ui.common import page_header, projection_mode, query_value, sources_footer, write_query
+from ui.common import (
+    on_phone,
+    page_header,
+    projection_mode,
+    query_value,
+    sources_footer,
+    write_query,
+)
 from ui.maps import (
     category_palette,
     choropleth,
@@ -43,7 +50,14 @@ if pending is not None:  # apply a search result before the pickers are drawn
     st.session_state["niveau"], st.session_state["perimetre_etude"], found_code = pending
     st.query_params.update(niveau=pending[0], perimetre=pending[1], territoire=found_code)
 
-controls = st.columns([1, 1.4, 2, 1.6])  # one row, so that the map starts high on the page
+if on_phone():  # the map first, fitted to the width; the settings folded below it
+    map_col = st.container()
+    settings = st.expander("Choisir le niveau, l'indicateur, chercher un territoire")
+    side_col = st.container()
+else:
+    settings = st.container()
+with settings:
+    controls = st.columns([1, 1.4, 2, 1.6])  # one row, so that the map starts high on the page
 with controls[0]:
     level = level_picker()
 with controls[1]:
@@ -53,7 +67,8 @@ with controls[2]:
 with controls[3]:
     picked = search_box()
 
-map_col, side_col = st.columns([3, 1] if projection_mode() else [3, 1.15])
+if not on_phone():
+    map_col, side_col = st.columns([3, 1] if projection_mode() else [3, 1.15])
 with side_col, st.expander("Classes et couleurs"):  # beside the map, which starts high
     method_keys = list(METHODS)
     method = query_value("classes", "quantiles", method_keys)
@@ -151,6 +166,8 @@ if peers_shown:
     })  # fmt: skip
 
 height, width_px = (700, 1300) if projection_mode() else (620, 660)  # fits 1920×1080
+if on_phone():
+    height, width_px = 380, 340
 with map_col:
     fig = choropleth(
         level,
