@@ -57,18 +57,18 @@ if on_phone():  # the map first, fitted to the width; the settings folded below 
 else:
     settings = st.container()
 with settings:
-    controls = st.columns([1, 1.4, 2, 1.6])  # one row, so that the map starts high on the page
+    controls = st.columns([1, 1.4, 2])  # one row, so that the map starts high on the page
 with controls[0]:
     level = level_picker()
 with controls[1]:
     scope = map_scope_picker(level, query_value("territoire", "") or None)
 with controls[2]:
     indicator = indicator_picker(catalogue)
-with controls[3]:
-    picked = search_box()
 
 if not on_phone():
     map_col, side_col = st.columns([3, 1] if projection_mode() else [3, 1.15])
+with settings if on_phone() else side_col:  # its results push the legend down, not the map
+    picked = search_box()
 with side_col, st.expander("Classes et couleurs"):  # beside the map, which starts high
     method_keys = list(METHODS)
     method = query_value("classes", "quantiles", method_keys)

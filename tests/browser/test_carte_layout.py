@@ -49,6 +49,11 @@ def test_the_whole_map_is_on_the_first_screen_at_1440(open_at, screenshot_dir):
     page.screenshot(path=screenshot_dir / "carte-1440x900.png")
     assert box["y"] < 300, f"the map starts {box['y']:.0f} px down"
     assert box["y"] + box["height"] <= 900, box
+    search = page.get_by_label("Rechercher un territoire (nom ou code)")
+    search.fill("saint etienne")
+    search.press("Enter")
+    page.get_by_text("Saint-Étienne (42) — Commune").wait_for()
+    assert _map_box(page)["y"] == box["y"]  # the results push the legend down, not the map
 
 
 def test_projection_map_fills_the_screen_and_pages_stay_in_projection(open_at, screenshot_dir):
