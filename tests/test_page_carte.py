@@ -124,6 +124,7 @@ def test_the_national_commune_map_is_an_explicit_choice(app):
     assert not app.exception
     assert app.query_params["perimetre"] == "metropole"
     assert _figure(app)["data"][0]["marker"]["line"]["width"] == 0  # no white wash
+    assert any("Carte lourde" in c.value and "communes" in c.value for c in app.caption)
     app.selectbox(key="pick-indicateur").set_value("densite").run()
     assert app.selectbox(key="perimetre_etude").value == "metropole"  # the choice holds
 

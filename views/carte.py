@@ -24,6 +24,7 @@ from ui.common import (
     write_query,
 )
 from ui.maps import (
+    HEAVY_SCOPES,
     category_palette,
     choropleth,
     legend_html,
@@ -169,6 +170,11 @@ height, width_px = (700, 1300) if projection_mode() else (620, 660)  # fits 1920
 if on_phone():
     height, width_px = 380, 340
 with map_col:
+    if level == "commune" and scope in HEAVY_SCOPES:
+        st.caption(
+            f"Carte lourde : {format_number(len(table))} communes, une quinzaine de secondes "
+            "pour l'afficher (puis à chaque changement d'indicateur)."
+        )
     fig = choropleth(
         level,
         scope,
