@@ -18,6 +18,7 @@ from territorial.text.glossary import help_text
 from territorial.text.safetext import inert
 from ui.common import projection_mode, query_value
 from ui.state import geography
+from ui.widgets import SCOPE_LABELS
 
 # ColorBrewer palettes, colour-blind safe.
 SEQUENTIAL = {
@@ -347,10 +348,6 @@ HEAVY_SCOPES = {
     "metropole": "Toutes les communes de France métropolitaine (carte lourde, ~15 s)",
     "france": "Toutes les communes de France, outre-mer compris (carte lourde, ~15 s)",
 }
-_NATIONAL_SCOPES = {
-    "metropole": "France métropolitaine",
-    "france": "France entière (avec l'outre-mer)",
-}
 
 
 def home_region(level: str, code: str | None) -> str:
@@ -378,7 +375,7 @@ def map_scope_picker(level: str, selected: str | None, key: str = "perimetre_etu
     st.session_state[f"{key}-niveau"] = level
     regions = geo.table("region", "france").sort_values("nom")
     departements = geo.table("departement", "france").sort_values("code")
-    national = HEAVY_SCOPES if level == "commune" else _NATIONAL_SCOPES
+    national = HEAVY_SCOPES if level == "commune" else SCOPE_LABELS
     labels = {} if level == "commune" else dict(national)
     if level != "region":
         labels |= {f"region:{r.code}": f"Région : {r.nom}" for r in regions.itertuples()}
