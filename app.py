@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui.atelier import PAGE_KEY, add_view_form, go_to_view, open_space_from_url, space_caption
+from ui.common import share_link, view_bar
 
 st.set_page_config(
     page_title="Dynamiques territoriales",
@@ -45,4 +46,6 @@ st.session_state[PAGE_KEY] = page.url_path
 go_to_view(PAGES)  # a parcours short link (?atelier=…&etape=…) opens that view's page
 space_caption()
 add_view_form()
+link_slot = view_bar(PAGES)  # projection mode: the pages, staying in projection mode
 page.run()
+share_link(link_slot, page.url_path)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_page_donnees import COMPLETE, _open, _upload, workspace  # noqa: F401 (fixture)
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -57,6 +58,10 @@ def test_search_selects_a_commune_and_shows_its_parents(app):
     assert app.query_params["territoire"] == "42218"
     assert app.query_params["niveau"] == "commune"
     assert "Loire" in _text(app) and "Auvergne-Rhône-Alpes" in _text(app)
+    view = _figure(app)["layout"]["map"]
+    assert view["zoom"] < 8.5  # about 120 km across: the neighbours show where it is
+    sources = [layer["source"] for layer in view["layers"]]
+    assert any("departement-france" in str(source) for source in sources)
 
 
 def test_projection_mode_from_url(app):
@@ -92,3 +97,108 @@ def test_an_estimate_says_how_much_of_the_population_it_covers(app):
     assert not app.exception
     info = " ".join(i.value for i in app.info)
     assert "Estimation" in info and "Part de la population couverte" in info
+
+
+def test_communes_open_on_the_region_of_the_selection_not_all_of_france(app):
+    app.query_params.update({"niveau": "departement", "territoire": "29"})
+    app.run()
+    assert app.selectbox(key="perimetre_etude").value == "metropole"
+    app.selectbox(key="niveau").set_value("commune").run()
+    assert not app.exception
+    scope = app.selectbox(key="perimetre_etude")
+    assert scope.value == "region:53"  # Bretagne, the région of the Finistère
+    assert app.query_params["perimetre"] == "region:53"
+    locations = {loc for trace in _figure(app)["data"] for loc in trace.get("locations", [])}
+    assert 1000 < len(locations) < 1300  # Bretagne's communes, not 35 000
+    assert 0 < _figure(app)["data"][0]["marker"]["line"]["width"] < 0.3  # thin borders
+    heavy = [o for o in scope.options if "carte lourde" in o]
+    assert heavy and all("~15 s" in o for o in heavy)
+
+
+def test_the_national_commune_map_is_an_explicit_choice(app):
+    app.query_params.update({"niveau": "departement"})
+    app.run()
+    app.selectbox(key="niveau").set_value("commune").run()
+    assert app.selectbox(key="perimetre_etude").value == "region:84"  # no selection: first région
+    app.selectbox(key="perimetre_etude").set_value("metropole").run()
+    assert not app.exception
+    assert app.query_params["perimetre"] == "metropole"
+    assert _figure(app)["data"][0]["marker"]["line"]["width"] == 0  # no white wash
+    assert any("Carte lourde" in c.value and "communes" in c.value for c in app.caption)
+    app.selectbox(key="pick-indicateur").set_value("densite").run()
+    assert app.selectbox(key="perimetre_etude").value == "metropole"  # the choice holds
+
+
+def _legend(app) -> str:
+    return html.unescape(
+        next(m.value for m in app.markdown if "<div class='dt-legend'>" in m.value)
+    )
+
+
+def test_a_two_valued_indicator_says_why_it_has_fewer_classes(app):
+    app.query_params.update(
+        {
+            "niveau": "commune",
+            "perimetre": "departement:42",
+            "indicateur": "part_maires_70_ans_plus",
+        }
+    )
+    app.run()
+    assert not app.exception
+    legend = _legend(app)
+    assert "0 %" in legend and "100 %" in legend and "0,0 – 100,0" not in legend
+    captions = " ".join(c.value for c in app.caption)
+    assert "5 classes demandées, 2 possibles" in captions
+    assert "ne prend que 2 valeurs distinctes" in captions
+
+
+def test_the_gap_to_france_of_a_percentage_is_in_points(app):
+    app.query_params.update({"niveau": "departement", "indicateur": "part_maires_70_ans_plus"})
+    app.run()
+    next(t for t in app.toggle if t.label == "Écart à la France").set_value(True).run()
+    assert not app.exception
+    assert app.query_params["ecart"] == "oui"
+    legend = _legend(app)
+    assert " pts" in legend and " %" not in legend
+    assert " pts" in _figure(app)["data"][0]["hovertemplate"]
+
+
+@pytest.mark.usefixtures("workspace")  # a temporary database: the table is saved there
+def test_counts_from_a_user_table_have_no_decimals():
+    app = _open()
+    _upload(app, "tiers_lieux.csv", COMPLETE)
+    next(b for b in app.button if b.label == "Enregistrer").click().run()
+    app.switch_page("views/carte.py").run()
+    picker = app.selectbox(key="pick-indicateur")
+    picker.select_index(next(i for i, o in enumerate(picker.options) if "tiers-lieux" in o)).run()
+    assert not app.exception, app.exception
+    legend = _legend(app)
+    assert "12" in legend and ",00" not in legend
+
+
+def test_projection_mode_keeps_its_pages_in_projection_mode(app):
+    app.query_params["mode"] = "projection"
+    app.run()
+    assert not app.exception
+    links = {link.proto.label: link.proto for link in app.get("page_link")}
+    assert {"Carte", "Fiche territoire", "Fragilités prioritaires", "Glossaire"} <= set(links)
+    assert all(link.query_string == "mode=projection" for link in links.values())
+    assert links["Fiche territoire"].page == "fiche"
+    hover = _figure(app)["layout"]["hoverlabel"]["font"]["size"]
+    assert hover >= 24  # read from the back of the room
+
+
+def _share_link(app) -> str:
+    return next(c.value for c in app.code if c.value.startswith("http"))
+
+
+def test_the_link_of_the_view_holds_its_settings(app):
+    app.run()
+    app.selectbox(key="niveau").set_value("region").run()
+    app.selectbox(key="pick-indicateur").set_value("densite").run()
+    assert not app.exception
+    link = _share_link(app)  # drawn after the page: the settings just chosen
+    assert "niveau=region" in link and "indicateur=densite" in link
+    app.switch_page("views/glossaire.py").run()
+    assert not app.exception
+    assert "/glossaire" in _share_link(app)

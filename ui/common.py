@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from territorial import LEVEL_LABELS
 from territorial.perimeters.crte import active_set_label
@@ -33,9 +36,47 @@ def projection_mode() -> bool:
     return st.query_params.get("mode") == "projection"
 
 
+def on_phone() -> bool:
+    """A phone's browser (its user agent says « Mobi », as every phone browser does)."""
+    return "Mobi" in (st.context.headers.get("User-Agent") or "")
+
+
+def view_bar(pages: list) -> DeltaGenerator:
+    """In projection mode, a row of links to the pages that stay in projection mode (the
+    sidebar is hidden); returns where :func:`share_link` goes (that row, else the sidebar)."""
+    if not projection_mode():
+        return st.sidebar.container()
+    bar = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    for page in pages:
+        bar.page_link(page, query_params={"mode": "projection"})
+    if bar.button("Quitter le mode projection", key="quit-projection"):
+        st.query_params.pop("mode", None)
+        st.rerun()
+    return bar
+
+
+def view_url(url_path: str) -> str:
+    """The public address of this view: its page and every setting in the URL (never an
+    atelier's edit key)."""
+    from ui.atelier import STEP, public_base_url
+
+    settings = {k: v for k, v in st.query_params.to_dict().items() if k not in {"cle", STEP}}
+    return f"{public_base_url()}/{url_path}" + (f"?{urlencode(settings)}" if settings else "")
+
+
+def share_link(where: DeltaGenerator, url_path: str) -> None:
+    """« Copier le lien de cette vue »: the view's address, with a copy button. Drawn after
+    the page ran, so that the address holds the settings the page just wrote."""
+    with where.popover("Copier le lien de cette vue", icon=":material/link:"):
+        st.caption("Ce lien rouvre cette page avec les mêmes réglages (bouton de copie à droite).")
+        st.code(view_url(url_path), language=None, wrap_lines=True)
+
+
 _UPLOAD_BUTTON = "[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer']"
+_MAIN = "[data-testid='stMainBlockContainer']"
 _BASE_CSS = (
-    ".block-container {padding-top: 1.2rem;}"
+    f"{_MAIN} {{padding-top: 2.2rem;}}"
+    "h1 {padding-top: 0.2rem !important; padding-bottom: 0.4rem !important; font-size: 2.2rem !important;}"
     ".dt-legend table {border-collapse: collapse; font-size: 0.9rem;}"
     ".dt-legend td {padding: 2px 6px;}"
     ".dt-swatch {display:inline-block; width:1.1em; height:1.1em; border:1px solid #555;}"
@@ -50,14 +91,20 @@ _BASE_CSS = (
 _PROJECTION_CSS = (
     "html, body, [class*='css'], .stMarkdown p, .stMarkdown li, label, .stCaption"
     " {font-size: 1.45rem !important;}"
-    "h1 {font-size: 2.6rem !important;} h2, h3 {font-size: 2rem !important;}"
+    "h1 {font-size: 2rem !important; padding: 0 !important;} h2, h3 {font-size: 2rem !important;}"
+    "[data-testid='stMetricValue'] {font-size: 3.2rem !important;}"
+    "[data-testid='stMetricLabel'] p {font-size: 1.45rem !important;}"
+    # the tables are drawn on a canvas: zoomed as a whole
+    "[data-testid='stDataFrame'], [data-testid='stTable'] {zoom: 1.4;}"
+    "[data-testid='stPageLink'] p {font-size: 1.05rem !important;}"
+    "[data-testid='stPageLink'] a {padding: 0 0.3rem;}"
     ".dt-legend table {font-size: 1.15rem; width: 100%;} .dt-legend td.dt-n {white-space: nowrap;}"
     "[data-testid='stWidgetLabel'] p, [data-baseweb='select'] div {font-size: 1.2rem !important;}"
     ".dt-source {font-size: 1.1rem; color:#000;}"
     f"{_UPLOAD_BUTTON} p::after {{font-size: 1.2rem;}}"
     "section[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'] {display: none;}"
     "header[data-testid='stHeader'] {display: none;}"
-    ".block-container {padding-top: 0.6rem; max-width: 100%;}"
+    f"{_MAIN} {{padding: 0.6rem 1.5rem 2rem; max-width: 100%;}}"
 )
 
 
@@ -71,15 +118,20 @@ def level_label(level: str) -> str:
     return LEVEL_LABELS[level]
 
 
-def page_header(title: str, intro: str) -> None:
-    """Title, one line of plain-French help (hidden in projection mode), projection switch."""
+def page_header(title: str, intro: str, first_steps: bool = False) -> None:
+    """Title, one line of plain-French help (hidden in projection mode), projection switch;
+    ``first_steps`` adds the link to the Premiers pas page on the help's line."""
     apply_page_style()
     st.title(title)
-    if projection_mode():
-        if st.button("Quitter le mode projection", key="quit-projection"):
-            st.query_params.pop("mode", None)
-            st.rerun()
-    else:
+    if first_steps and not projection_mode():
+        help_line, link = st.columns([3, 1], vertical_alignment="center")
+        help_line.caption(intro)
+        link.page_link(
+            "views/premiers_pas.py",
+            label="Première visite ? Les premiers pas",
+            icon=":material/school:",
+        )
+    elif not projection_mode():  # projection mode: the pages and « Quitter » in view_bar
         st.caption(intro)
     from ui.atelier import parcours_bar
 

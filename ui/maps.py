@@ -12,10 +12,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from territorial.analysis.classify import Classification
-from territorial.geo.mapdata import bounds, fit_view, write_geojson
+from territorial.geo.mapdata import around, bounds, fit_view, write_geojson
 from territorial.text.formatting import format_number
+from territorial.text.glossary import help_text
 from territorial.text.safetext import inert
+from ui.common import projection_mode, query_value
 from ui.state import geography
+from ui.widgets import SCOPE_LABELS
 
 # ColorBrewer palettes, colour-blind safe.
 SEQUENTIAL = {
@@ -84,6 +87,16 @@ def stepped_scale(classification: Classification, colours: list[str]) -> tuple[l
     return scale, low, high
 
 
+def border_width(level: str, scope: str) -> float:
+    """White borders between units: none between the communes of all France, where they
+    would wash the colours out, thin ones between the communes of a région."""
+    if level != "commune":
+        return 0.6
+    if scope in {"metropole", "france"}:
+        return 0.0
+    return 0.15 if scope.startswith("region:") else 0.3
+
+
 def choropleth(
     level: str,
     scope: str,
@@ -148,7 +161,7 @@ def choropleth(
             zmax=zmax,
             colorscale=scale,
             showscale=False,
-            marker_line_width=0.3 if level == "commune" else 0.6,
+            marker_line_width=border_width(level, scope),
             marker_line_color="#ffffff",
             hovertemplate=template,
         )
@@ -192,7 +205,7 @@ def choropleth(
                 z=np.zeros(int((~present).sum())),
                 colorscale=[[0, MISSING_COLOUR], [1, MISSING_COLOUR]],
                 showscale=False,
-                marker_line_width=0.3,
+                marker_line_width=border_width(level, scope),
                 marker_line_color="#ffffff",
                 hovertemplate="<b>%{properties.nom}</b><br>"
                 + inert(missing_label)
@@ -207,9 +220,8 @@ def choropleth(
         shown = table[table["code"].isin([*highlight, selected])]
         centre, zoom = fit_view(tuple(float(v) for v in shown.total_bounds), width_px, height)
     else:
-        centre, zoom = fit_view(bounds(geo, level, scope, selected), width_px, height)
-        if selected is not None:
-            zoom -= 1.2  # show the selected unit with its neighbours
+        box = bounds(geo, level, scope, selected)
+        centre, zoom = fit_view(around(box) if selected is not None else box, width_px, height)
     fig.update_layout(
         map={"style": "white-bg", "center": centre, "zoom": zoom},
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
@@ -217,7 +229,7 @@ def choropleth(
         separators=", ",
         uirevision=f"{level}-{scope}-{selected}-{bool(highlight)}",
         clickmode="event+select",
-        hoverlabel={"font_size": 15},
+        hoverlabel={"font_size": 26 if projection_mode() else 15},
     )
     return fig
 
@@ -231,6 +243,11 @@ def _add_outline(
     """Région borders drawn from our own data (no basemap needed), highlights, the selection."""
     geo = geography()
     layers = []
+    if level in {"commune", "epci", "perimetre"}:  # the départements, to tell where one is
+        departement_url = static_url(write_geojson(geo, "departement", "france"))
+        layers.append(
+            {"source": departement_url, "type": "line", "color": "#777777", "line": {"width": 0.7}}
+        )
     if level != "region":
         region_url = static_url(write_geojson(geo, "region", "france"))
         layers.append(
@@ -324,4 +341,59 @@ def show_map(fig: go.Figure, key: str):
         selection_mode="points",
         config={"displaylogo": False, "scrollZoom": True},
         width="stretch",
+    )
+
+
+HEAVY_SCOPES = {
+    "metropole": "Toutes les communes de France métropolitaine (carte lourde, ~15 s)",
+    "france": "Toutes les communes de France, outre-mer compris (carte lourde, ~15 s)",
+}
+
+
+def home_region(level: str, code: str | None) -> str:
+    """The région of a selected territory (the first région when there is none)."""
+    geo = geography()
+    if code:
+        if level == "region":
+            return code
+        parents = (
+            geo.parents(level, code) if code in set(geo.table(level, "france")["code"]) else {}
+        )
+        if "region" in parents:
+            return parents["region"][0]
+    return str(geo.table("region", "metropole").sort_values("nom")["code"].iloc[0])
+
+
+def map_scope_picker(level: str, selected: str | None, key: str = "perimetre_etude") -> str:
+    """Scope of the map; at commune level the national map is an explicit, announced choice.
+
+    Switching to communes from a national scope opens the région of the selected territory:
+    ~35 000 communes take about 15 s to draw, so they are only drawn when asked for.
+    """
+    geo = geography()
+    previous_level = st.session_state.get(f"{key}-niveau")
+    st.session_state[f"{key}-niveau"] = level
+    regions = geo.table("region", "france").sort_values("nom")
+    departements = geo.table("departement", "france").sort_values("code")
+    national = HEAVY_SCOPES if level == "commune" else SCOPE_LABELS
+    labels = {} if level == "commune" else dict(national)
+    if level != "region":
+        labels |= {f"region:{r.code}": f"Région : {r.nom}" for r in regions.itertuples()}
+    if level in {"commune", "epci", "perimetre"}:
+        labels |= {
+            f"departement:{r.code}": f"Département : {r.nom} ({r.code})"
+            for r in departements.itertuples()
+        }
+    if level == "commune":
+        labels |= national  # last: the heavy maps come after every light one
+    options = list(labels)
+    home = home_region(previous_level or level, selected)  # the selection is of the last level
+    default = f"region:{home}" if level == "commune" else "metropole"
+    current = st.session_state.get(key)
+    if current not in options:  # first drawing, or a level without that scope
+        st.session_state[key] = query_value("perimetre", default, options)
+    elif level == "commune" and previous_level not in (None, "commune") and current in national:
+        st.session_state[key] = default  # a national scope carried over from another level
+    return st.selectbox(
+        "Périmètre d'étude", options, format_func=labels.get, key=key, help=help_text("perimetre")
     )

@@ -4,35 +4,45 @@ import pandas as pd
 import streamlit as st
 
 from territorial import LEVEL_LABELS
-from territorial.analysis.classify import METHODS, classify, classify_categories
+from territorial.analysis.classify import (
+    METHODS,
+    classify,
+    classify_categories,
+    difference_unit,
+    display_decimals,
+)
 from territorial.outputs.export import to_csv_bytes
-from territorial.text.formatting import format_percent, format_rank
+from territorial.text.formatting import format_number, format_percent, format_rank
 from territorial.text.glossary import help_text
 from territorial.text.safetext import inert
-from ui.common import page_header, projection_mode, query_value, sources_footer, write_query
+from ui.common import (
+    on_phone,
+    page_header,
+    projection_mode,
+    query_value,
+    sources_footer,
+    write_query,
+)
 from ui.maps import (
+    HEAVY_SCOPES,
     category_palette,
     choropleth,
     legend_html,
+    map_scope_picker,
     palette,
     selected_code,
     show_map,
 )
 from ui.peers import peers_of, show_peers
 from ui.state import geography, store, values
-from ui.widgets import formatter, indicator_picker, level_picker, scope_picker, search_box
+from ui.widgets import formatter, indicator_picker, level_picker, search_box
 
 page_header(
     "Carte des territoires",
     "Choisissez un niveau et un indicateur ; survolez un territoire pour sa valeur et son rang, "
     "cliquez-le (ou cherchez-le) pour le sélectionner.",
+    first_steps=True,
 )
-if not projection_mode():
-    st.page_link(
-        "views/premiers_pas.py",
-        label="Première visite ? Les premiers pas en 3 étapes",
-        icon=":material/school:",
-    )
 geo = geography()
 catalogue = store().catalogue
 
@@ -41,15 +51,26 @@ if pending is not None:  # apply a search result before the pickers are drawn
     st.session_state["niveau"], st.session_state["perimetre_etude"], found_code = pending
     st.query_params.update(niveau=pending[0], perimetre=pending[1], territoire=found_code)
 
-controls = st.columns([1, 1.3, 2])
+if on_phone():  # the map first, fitted to the width; the settings folded below it
+    map_col = st.container()
+    settings = st.expander("Choisir le niveau, l'indicateur, chercher un territoire")
+    side_col = st.container()
+else:
+    settings = st.container()
+with settings:
+    controls = st.columns([1, 1.4, 2])  # one row, so that the map starts high on the page
 with controls[0]:
     level = level_picker()
 with controls[1]:
-    scope = scope_picker(level)
+    scope = map_scope_picker(level, query_value("territoire", "") or None)
 with controls[2]:
     indicator = indicator_picker(catalogue)
 
-with st.expander("Classes, couleurs et recherche", expanded=not projection_mode()):
+if not on_phone():
+    map_col, side_col = st.columns([3, 1] if projection_mode() else [3, 1.15])
+with settings if on_phone() else side_col:  # its results push the legend down, not the map
+    picked = search_box()
+with side_col, st.expander("Classes et couleurs"):  # beside the map, which starts high
     method_keys = list(METHODS)
     method = query_value("classes", "quantiles", method_keys)
     k = int(query_value("k", "5", [str(i) for i in range(3, 8)]))
@@ -57,25 +78,23 @@ with st.expander("Classes, couleurs et recherche", expanded=not projection_mode(
     if indicator.is_categorical:
         st.caption("Typologie : une couleur par classe (pas de seuils ni d'écart à la France).")
     else:
-        options = st.columns([1.2, 0.8, 1, 2])
-        method = options[0].selectbox(
+        method = st.selectbox(
             "Classes",
             method_keys,
             index=method_keys.index(method),
             format_func=METHODS.get,
             help=help_text("quantiles", "seuils_naturels"),
         )
-        k = options[1].slider("Nombre de classes", 3, 7, k)
-        centred = options[2].toggle(
+        k = st.slider("Nombre de classes", 3, 7, k)
+        centred = st.toggle(
             "Écart à la France",
             value=query_value("ecart", "non", ["oui", "non"]) == "oui",
             help="Montre l'écart à la valeur France entière, avec une palette divergente centrée sur zéro.",
         )
         if method == "manuel":
-            breaks_text = options[3].text_input(
+            breaks_text = st.text_input(
                 "Seuils (séparés par des points-virgules)", query_value("seuils", "")
             )
-    picked = search_box()
 
 selected = query_value("territoire", "")
 if picked is not None and picked != st.session_state.get("carte-recherche-faite"):
@@ -97,7 +116,14 @@ raw = frame[indicator.id].reindex(table["code"]).astype(float).reset_index(drop=
 france = values("france", "france").at["FR", indicator.id]
 categorical = indicator.is_categorical
 shown = raw - france if centred else raw
-fmt = formatter(indicator)
+decimals = indicator.decimals if centred else display_decimals(raw, indicator.decimals)
+shown_unit = difference_unit(indicator.unit) if centred else indicator.unit
+
+
+def fmt(value):
+    return format_number(value, decimals)
+
+
 labels = raw.map(indicator.category_label) if categorical else None
 
 if categorical:
@@ -126,7 +152,7 @@ rank_text = pd.Series([format_rank(int(r), n_ranked) if r == r else "–" for r 
 unit = f" {indicator.unit}" if indicator.unit else ""
 hover_label = f"Écart à la France ({indicator.label})" if centred else indicator.label
 
-peers_shown = bool(selected) and st.toggle(
+peers_shown = bool(selected) and side_col.toggle(
     "Montrer les territoires comparables du territoire sélectionné",
     value=query_value("pairs", "non", ["oui", "non"]) == "oui",
     key="carte-pairs",
@@ -140,9 +166,15 @@ if peers_shown:
         "similar_size": False,
     })  # fmt: skip
 
-height = 760 if projection_mode() else 620
-map_col, side_col = st.columns([2.2, 1.3] if projection_mode() else [3, 1.15])
+height, width_px = (700, 1300) if projection_mode() else (620, 660)  # fits 1920×1080
+if on_phone():
+    height, width_px = 380, 340
 with map_col:
+    if level == "commune" and scope in HEAVY_SCOPES:
+        st.caption(
+            f"Carte lourde : {format_number(len(table))} communes, une quinzaine de secondes "
+            "pour l'afficher (puis à chaque changement d'indicateur)."
+        )
     fig = choropleth(
         level,
         scope,
@@ -151,12 +183,13 @@ with map_col:
         classification,
         colours,
         hover_label,
-        indicator.unit,
-        indicator.decimals,
+        shown_unit,
+        decimals,
         ranks=rank,
         rank_total=n_ranked,
         selected=selected or None,
         height=height,
+        width_px=width_px,
         labels=labels,
         highlight=[p["code"] for p in comparables["comparables"]] if comparables else None,
     )
@@ -181,10 +214,10 @@ with side_col:
                 "(recensement 2021) ; la part de chaque classe est sur la fiche du territoire."
             )
     else:
-        st.markdown(
-            legend_html(classification, colours, indicator.unit, fmt), unsafe_allow_html=True
-        )
-        st.caption(f"France entière : {fmt(france)}{inert(unit)}")
+        st.markdown(legend_html(classification, colours, shown_unit, fmt), unsafe_allow_html=True)
+        if classification.shortfall:
+            st.caption(classification.shortfall)
+        st.caption(f"France entière : {formatter(indicator)(france)}{inert(unit)}")
     if store().is_estimate(indicator.id, level):
         covered = store().population_coverage(level, indicator).reindex(table["code"])
         st.info(

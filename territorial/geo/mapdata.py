@@ -25,15 +25,58 @@ from territorial.geo.geography import Geography
 from territorial.paths import STATIC_DIR
 from territorial.text.safetext import inert
 
-__all__ = ["STATIC_DIR", "GEOJSON_DECIMALS", "geojson_bytes", "write_geojson", "bounds", "fit_view"]
+__all__ = [
+    "STATIC_DIR",
+    "GEOJSON_DECIMALS",
+    "around",
+    "fill_gaps",
+    "geojson_bytes",
+    "write_geojson",
+    "bounds",
+    "fit_view",
+]
 
 STATIC_DIR = STATIC_DIR / "geo"
 GEOJSON_DECIMALS = 4  # about 10 m: finer than a screen pixel at commune zoom
-_FORMAT_VERSION = 3  # bump when the GeoJSON layout changes, to bust browser caches
+_FORMAT_VERSION = 4  # bump when the GeoJSON layout changes, to bust browser caches
 
 
 def _round(geometry, decimals: int):
     return shapely.transform(geometry, lambda xy: np.round(xy, decimals))
+
+
+# Départements and régions have no enclave this small (the smallest, the Hautes-Pyrénées'
+# enclaves in the Pyrénées-Atlantiques, are 20 times larger): smaller rings are slivers.
+_MIN_ENCLAVE = {"region": 1e-4, "departement": 1e-4}  # square degrees, ~0.8 km²
+
+
+def fill_gaps(geometries: np.ndarray, min_area: float = 0.0) -> np.ndarray:
+    """Remove the interior rings that no other unit fills: slivers left between simplified
+    communes when they were dissolved into larger units. A real enclave (a ring mostly
+    covered by another unit, such as the Enclave des papes in the Drôme) is kept, unless
+    it is smaller than ``min_area``.
+
+    >>> outer = shapely.box(0, 0, 10, 10)
+    >>> gap, enclave = shapely.box(1, 1, 2, 2), shapely.box(5, 5, 7, 7)
+    >>> ring = outer.difference(gap).difference(enclave)
+    >>> [len(g.interiors) for g in fill_gaps(np.array([ring, enclave]))]
+    [1, 0]
+    """
+    tree = shapely.STRtree(geometries)
+    filled = []
+    for index, geometry in enumerate(geometries):
+        parts = []
+        for polygon in shapely.get_parts(geometry):
+            kept = []
+            for ring in polygon.interiors:
+                hole = shapely.Polygon(ring)
+                others = [geometries[i] for i in tree.query(hole) if i != index]
+                covered = shapely.union_all(others).intersection(hole).area if others else 0.0
+                if covered > 0.5 * hole.area and hole.area >= min_area:
+                    kept.append(ring)
+            parts.append(shapely.Polygon(polygon.exterior, kept))
+        filled.append(parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts))
+    return np.array(filled, dtype=object)
 
 
 def geojson_bytes(geo: Geography, level: str, scope: str) -> bytes:
@@ -44,7 +87,15 @@ def geojson_bytes(geo: Geography, level: str, scope: str) -> bytes:
     character references: a user-supplied name cannot inject markup or a link).
     """
     table = geo.table(level, scope).dropna(subset=["geometry"])
-    geometry = _round(table.geometry.to_numpy(), GEOJSON_DECIMALS)
+    whole = geo.table(level, "france").dropna(subset=["geometry"])  # enclaves across the scope
+    filled = dict(
+        zip(
+            whole["code"],
+            fill_gaps(whole.geometry.to_numpy(), _MIN_ENCLAVE.get(level, 0.0)),
+            strict=True,
+        )
+    )
+    geometry = _round(np.array([filled[c] for c in table["code"]], dtype=object), GEOJSON_DECIMALS)
     names = [json.dumps(inert(n), ensure_ascii=False) for n in table["nom"]]
     features = [
         f'{{"type":"Feature","id":{json.dumps(code)},"properties":{{"code":{json.dumps(code)},'
@@ -76,6 +127,21 @@ def bounds(geo: Geography, level: str, scope: str, code: str | None = None) -> t
     if code is not None:
         table = table[table["code"] == code]
     return tuple(float(v) for v in table.total_bounds)
+
+
+def around(box: tuple[float, ...], factor: float = 2.5, min_span: float = 1.6) -> tuple[float, ...]:
+    """A box ``factor`` times larger than ``box`` and at least ``min_span`` degrees of
+    longitude wide (about 120 km), same centre: a selected commune with its neighbours,
+    enough of them to tell where it is.
+
+    >>> around((4.3, 45.4, 4.5, 45.5))  # Saint-Étienne: a 1.6° wide view
+    (3.6, 44.97, 5.2, 45.93)
+    """
+    west, south, east, north = box
+    x, y = (west + east) / 2, (south + north) / 2
+    half_x = max((east - west) * factor, min_span) / 2
+    half_y = max((north - south) * factor, min_span * 0.6) / 2  # ~ the same distance north–south
+    return tuple(round(v, 6) for v in (x - half_x, y - half_y, x + half_x, y + half_y))
 
 
 def _mercator_y(lat: float) -> float:

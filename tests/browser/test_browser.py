@@ -244,8 +244,6 @@ def test_search_a_commune_then_open_its_fiche(page, screenshot_dir):
     open_page(page, "/")
     assert_no_exception(page, "Carte")
     box = page.get_by_label("Rechercher un territoire (nom ou code)")
-    if not box.is_visible():  # the expander is open by default; open it if it is not
-        page.get_by_text("Classes, couleurs et recherche").click()
     box.fill("saint etienne")
     box.press("Enter")
     wait_for_app(page)
