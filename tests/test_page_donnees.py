@@ -112,6 +112,7 @@ def test_saved_table_appears_in_the_map_picker(workspace):
         {"Ligne": 4, "Valeur": "99999", "Raison": "code inconnu"}
     ]
     assert remapped["Code retenu"].tolist() == ["75056"]  # Paris 8e arrondissement → Paris
+    assert remapped["Correction"].tolist() == ["arrondissement municipal → commune"]  # no rule id
     rules = {_plain(s.label): s.value for s in app.selectbox if s.label.startswith("Agrégation")}
     assert rules["Agrégation de « Taux de chômage »"] == "moyenne_ponderee"
     assert rules["Agrégation de « Nombre d'associations »"] == "somme"

@@ -20,6 +20,7 @@ _EXPORTS = {
         "Resolution",
         "load_geography",
         "parse_scope",
+        "resolution_label",
     ],
     "mapdata": [
         "GEOJSON_DECIMALS",

@@ -71,6 +71,15 @@ _RESOLUTION_LABELS = {
 }
 
 
+def resolution_label(how: str | None) -> str:
+    """What was done to a code, in French: ``"zero"`` → ``"zéro initial rétabli"``.
+
+    >>> resolution_label("zero"), resolution_label("arrondissement")
+    ('zéro initial rétabli', 'arrondissement municipal → commune')
+    """
+    return _RESOLUTION_LABELS.get(how, "")
+
+
 @dataclass(frozen=True)
 class Resolution:
     """How a commune code given by a user maps to a current commune."""
@@ -82,7 +91,7 @@ class Resolution:
     @property
     def label(self) -> str:
         """French description of the remapping (empty when the code is unknown)."""
-        return _RESOLUTION_LABELS.get(self.how, "")
+        return resolution_label(self.how)
 
 
 def parse_scope(scope: str | None) -> tuple[str, str | None]:

@@ -49,11 +49,14 @@ CATALYST_LISTS = (
 )
 
 
+_COLUMN_NAMES = {"regle": "Correction", "code_retenu": "Code retenu"}
+
+
 def _all_columns(rows: list[dict]) -> dict[str, str]:
     names = {}
     for row in rows[:50]:
         for key in row:
-            names.setdefault(key, key.replace("_", " ").capitalize())
+            names.setdefault(key, _COLUMN_NAMES.get(key, key.replace("_", " ").capitalize()))
     return names
 
 

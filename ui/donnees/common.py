@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from territorial.geo.geography import resolution_label
 from territorial.indicators.table_base import (
     ACCEPTED_FORMATS,
     MAX_BYTES,
@@ -99,6 +100,8 @@ def listing(title: str, rows: list[dict], columns: dict[str, str], key: str) -> 
     if not rows:
         return
     frame = pd.DataFrame(rows)
+    if "regle" in frame.columns:  # a code-resolution rule: say what was done, in French
+        frame["regle"] = frame["regle"].map(resolution_label)
     frame = frame[[c for c in columns if c in frame.columns]].rename(columns=columns)
     for column in frame.columns:
         if frame[column].map(lambda v: isinstance(v, list | tuple | dict)).any():

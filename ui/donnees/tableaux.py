@@ -254,7 +254,12 @@ def _show_join_report(report: JoinReport, digest: str) -> None:
     listing(
         "Codes remplacés par le code actuel",
         report.remapped,
-        {"ligne": "Ligne", "valeur": "Valeur du fichier", "code": "Code retenu", "regle": "Règle"},
+        {
+            "ligne": "Ligne",
+            "valeur": "Valeur du fichier",
+            "code": "Code retenu",
+            "regle": "Correction",
+        },
         f"codes_remplaces_{digest}",
     )
     listing(
