@@ -76,6 +76,17 @@ def test_fiche_search_changes_territory():
     assert app.query_params["niveau"] == "departement" and app.query_params["territoire"] == "42"
 
 
+def test_fiche_search_by_postcode():
+    app = _page("views/fiche.py")
+    app.run()
+    app.text_input(key="recherche").input("42000").run()
+    assert not app.exception
+    choice = app.radio(key="recherche-choix")
+    assert html.unescape(choice.options[0]).startswith("Saint-Étienne (42), code postal 42000")
+    choice.set_value(("commune", "42218")).run()
+    assert html.unescape(app.header[0].value) == "Saint-Étienne"
+
+
 def test_fragilites_ranks_and_explains():
     app = _page("views/fragilites.py", niveau="departement")
     app.run()
