@@ -7,13 +7,12 @@ from pathlib import Path
 import streamlit as st
 
 from territorial.storage.workspace import slugify
-from territorial.text.formatting import format_number
+from territorial.text.formatting import count_text, format_number
 from territorial.text.safetext import inert
 from ui.donnees.common import (
     UNPLACED,
     attempt,
     bullets,
-    count_text,
     listing,
     name_to_save,
     page_link,

@@ -46,11 +46,6 @@ def bullets(lines: list[str]) -> None:
         st.markdown("\n".join(f"- {inert(line)}" for line in lines))
 
 
-def count_text(n: int, singular: str, plural: str) -> str:
-    """« 1 ligne non rattachée », « 3 lignes non rattachées »."""
-    return f"{format_number(n)} {singular if n <= 1 else plural}"
-
-
 UNMATCHED = ("ligne non rattachée", "lignes non rattachées")
 UNPLACED = ("ligne non localisée", "lignes non localisées")
 
