@@ -107,6 +107,8 @@ def test_saved_table_appears_in_the_map_picker(workspace):
     text = _texts(app)
     assert "Tableau incomplet : 1 ligne non rattachée" in text
     assert "1 : code inconnu" in text
+    size = len(TABLE)  # the uploader's « 352.0B » is hidden: the size in French instead
+    assert f"Fichier reçu : « associations.csv », {size} octets." in text
     unmatched, remapped = app.dataframe[0].value, app.dataframe[1].value
     assert unmatched.to_dict("records") == [
         {"Ligne": 4, "Valeur": "99999", "Raison": "code inconnu"}

@@ -46,6 +46,8 @@ _BASE_CSS = (
     f"{_UPLOAD_BUTTON} p::after {{content: 'Choisir un fichier (ou le glisser ici)';"
     " font-size: 0.95rem;}"
     "[data-testid='stFileUploaderDropzoneInstructions'] {display: none;}"
+    # its size written the English way (« 352.0B ») too: the page writes it in French
+    "[data-testid='stFileChipName'] + * {display: none;}"
 )
 _PROJECTION_CSS = (
     "html, body, [class*='css'], .stMarkdown p, .stMarkdown li, label, .stCaption"

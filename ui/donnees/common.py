@@ -27,7 +27,7 @@ from territorial.indicators.table_base import (
 from territorial.outputs.export import to_csv_bytes
 from territorial.storage import StorageError
 from territorial.storage.workspace import slugify
-from territorial.text.formatting import format_number
+from territorial.text.formatting import format_bytes, format_number
 from territorial.text.safetext import inert
 from ui.state import workspace
 
@@ -218,6 +218,7 @@ def uploaded_file(label: str, key: str) -> tuple[bytes, str, str] | None:
     if uploaded is None:
         return None
     data = uploaded.getvalue()
+    st.caption(f"Fichier reçu : « {inert(uploaded.name)} », {format_bytes(len(data))}.")
     return data, uploaded.name, content_digest(data)
 
 
