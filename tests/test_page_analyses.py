@@ -96,7 +96,7 @@ def test_fragilites_ranks_and_explains():
     # numbers stay numbers, so that a click on a header sorts by value, not alphabetically
     assert ranking["Rang"].iloc[0] == 1
     assert pd.api.types.is_integer_dtype(ranking["Rang"])
-    assert pd.api.types.is_float_dtype(ranking["Score (0-100)"])
+    assert pd.api.types.is_float_dtype(ranking["Score"])
     by_rank = ranking.sort_values("Rang")["Rang"].dropna().tolist()
     assert by_rank[:10] == sorted(by_rank)[:10] and by_rank[9] == 10  # not "1", "10", "11"…
     assert ranking.columns[0] == "Rang" and "Code" in ranking.columns  # no SIREN first

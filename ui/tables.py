@@ -20,7 +20,7 @@ def number_column(decimals: int = 0, width=None, help: str | None = None):
 
 def rank_column(help: str | None = None):
     """A rank (1 = first) as an integer, so that 9 sorts before 1 000."""
-    return st.column_config.NumberColumn(format="%d", step=1, width="small", help=help)
+    return st.column_config.NumberColumn(format="localized", step=1, width=80, help=help)
 
 
 def text_column(width=None, help: str | None = None):

@@ -148,10 +148,15 @@ st.dataframe(
     width="stretch",
     height="content",  # every row visible: the last ones were cut off
     column_config={
-        "Indicateur": text_column("large"),
+        "Thème": text_column(150),
+        "Indicateur": text_column(330),
+        "Valeur": text_column(135),
         "Rang région": rank_column(rank_help(table, "rang_region", "de la région")),
         "Rang France": rank_column(rank_help(table, "rang_france", "de France")),
-        "Source, millésime, licence": text_column("medium"),
+        "Département": text_column(135),
+        "Région": text_column(135),
+        "France": text_column(135),
+        "Source, millésime, licence": text_column(220),
     },
 )
 st.caption(

@@ -160,10 +160,10 @@ shown = pd.DataFrame(
     {
         "Rang": table["rang"].astype("Int64"),
         "Territoire": table["nom"],
-        "Score (0-100)": table["score"].astype(float),
+        "Score": table["score"].astype(float),
         "Classe": table["classe_libelle"],
         "Fragilités prioritaires": table["priorites_texte"],
-        "Couverture des données (%)": (100 * table["couverture"]).astype(float),
+        "Données (%)": (100 * table["couverture"]).astype(float),
         "Sans score : raison": table["sans_score_raison"],
         "Code": table.index,
     }
@@ -175,10 +175,11 @@ st.dataframe(
     height=420 if not projection_mode() else 600,
     column_config={
         "Rang": rank_column(f"Rang sur {format_number(n_scores)} (1 = le plus fragile)"),
-        "Territoire": text_column("medium"),
-        "Score (0-100)": number_column(1, "small"),
-        "Fragilités prioritaires": text_column("large"),
-        "Couverture des données (%)": number_column(0, "small"),
+        "Territoire": text_column(200),
+        "Score": number_column(1, 80, "Score de fragilité, de 0 à 100 (100 = le plus fragile)"),
+        "Classe": text_column(110),
+        "Fragilités prioritaires": text_column(720),
+        "Données (%)": number_column(0, 90, "Couverture des données : part du poids disponible"),
     },
 )
 st.download_button(
