@@ -34,6 +34,10 @@ def projection_mode() -> bool:
 
 
 _UPLOAD_BUTTON = "[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer']"
+_NO_RESULTS = [
+    f"[data-testid='{box}'] [role='listbox'][data-empty] [role='option'] > span"
+    for box in ("stSelectboxVirtualDropdown", "stMultiSelectDropdown")
+]
 _BASE_CSS = (
     ".block-container {padding-top: 1.2rem;}"
     ".dt-legend table {border-collapse: collapse; font-size: 0.9rem;}"
@@ -48,6 +52,10 @@ _BASE_CSS = (
     "[data-testid='stFileUploaderDropzoneInstructions'] {display: none;}"
     # its size written the English way (« 352.0B ») too: the page writes it in French
     "[data-testid='stFileChipName'] + * {display: none;}"
+    # « No results » of an empty select list, hard-coded in English: written in French
+    f"{', '.join(_NO_RESULTS)} {{font-size: 0 !important;}}"
+    f"{', '.join(s + '::after' for s in _NO_RESULTS)}"
+    " {content: 'Aucun résultat'; font-size: 0.95rem;}"
 )
 _PROJECTION_CSS = (
     "html, body, [class*='css'], .stMarkdown p, .stMarkdown li, label, .stCaption"
