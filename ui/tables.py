@@ -18,11 +18,14 @@ def number_column(decimals: int = 0, width=None, help: str | None = None):
     )
 
 
-def rank_column(help: str | None = None):
+def rank_column(help: str | None = None, pinned: bool | None = None):
     """A rank (1 = first) as an integer, so that 9 sorts before 1 000."""
-    return st.column_config.NumberColumn(format="localized", step=1, width=80, help=help)
+    return st.column_config.NumberColumn(
+        format="localized", step=1, width=80, help=help, pinned=pinned
+    )
 
 
-def text_column(width=None, help: str | None = None):
-    """A text column of a chosen width (``"large"`` for the columns that must not be cut)."""
-    return st.column_config.TextColumn(width=width, help=help)
+def text_column(width=None, help: str | None = None, pinned: bool | None = None):
+    """A text column of a chosen width (pixels for the columns that must not be cut);
+    ``pinned`` keeps it in view when the table scrolls sideways."""
+    return st.column_config.TextColumn(width=width, help=help, pinned=pinned)

@@ -201,7 +201,7 @@ st.dataframe(
     width="stretch",
     height=360,
     column_config={
-        "Territoire": text_column("large"),
+        "Territoire": text_column(400, pinned=True),
         "Lieux": number_column(0),
         "Pour 100 000 hab.": number_column(2),
         "Pour 1 000 km²": number_column(2),

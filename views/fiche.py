@@ -149,7 +149,7 @@ st.dataframe(
     height="content",  # every row visible: the last ones were cut off
     column_config={
         "Thème": text_column(150),
-        "Indicateur": text_column(330),
+        "Indicateur": text_column(330, pinned=True),
         "Valeur": text_column(135),
         "Rang région": rank_column(rank_help(table, "rang_region", "de la région")),
         "Rang France": rank_column(rank_help(table, "rang_france", "de France")),

@@ -174,8 +174,8 @@ st.dataframe(
     width="stretch",
     height=420 if not projection_mode() else 600,
     column_config={
-        "Rang": rank_column(f"Rang sur {format_number(n_scores)} (1 = le plus fragile)"),
-        "Territoire": text_column(200),
+        "Rang": rank_column(f"Rang sur {format_number(n_scores)} (1 = le plus fragile)", True),
+        "Territoire": text_column(300, pinned=True),
         "Score": number_column(1, 80, "Score de fragilité, de 0 à 100 (100 = le plus fragile)"),
         "Classe": text_column(110),
         "Fragilités prioritaires": text_column(720),
