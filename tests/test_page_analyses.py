@@ -168,6 +168,9 @@ def test_printable_fiche_attributes_producers_and_dates_in_french():
     assert "<h2>Programmes de l'ANCT sur ce territoire</h2>" in html and "France services" in html
     assert "(estimation)" in html
     assert not re.search(r"\d{4}-\d{2}-\d{2}", html.split("Fiche produite le")[1][:40])
+    row = html.split("Nombre de communes")[1].split("</tr>")[0]
+    assert "1er / " not in row and row.count(">–<") >= 2  # the same for every commune: no rank
+    assert re.search(r"\d+e / 34\u202f\d{3}|\d+er / 34\u202f\d{3}", html)  # ranks written out
 
 
 def test_fiche_above_commune_level_gives_the_share_of_each_typology_class():
