@@ -231,7 +231,8 @@ def test_unknown_kind_is_autre_and_reported(geo):
     assert report.missing_kinds == 1
     assert report.kinds == {k: n for k, n in zip(KINDS, [0, 0, 1, 0, 2], strict=True)}
     summary = " ".join(report.summary_fr())
-    assert "« Coopérative »" in summary and "classés « Autre »" in summary
+    assert "1 type non reconnu, classé « Autre » : « Coopérative »" in summary  # agreed
+    assert "1 ligne sans type, classée « Autre »" in summary
     assert report.duplicates == []
 
 

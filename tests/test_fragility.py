@@ -354,6 +354,7 @@ def test_method_note_names_indicators_and_rules(isolement, store):
     note = isolement.method_note.replace("\u202f", " ")
     for indicator_id in isolement.indicators:
         assert store.catalogue[indicator_id].label in note
+        assert indicator_id not in note  # « en clair »: labels, never identifiers
     assert "(rang moyen − 0,5)" in note and "quintiles" in note and "1 234 EPCI" in note
 
 

@@ -14,6 +14,7 @@ from territorial.geo.codes import (
     normalise_departement_code,
     normalise_siren,
 )
+from territorial.geo.postcodes import lookup_postcodes
 
 LEVELS = ("commune", "epci", "departement", "region")
 
@@ -250,6 +251,22 @@ def test_search_tells_homonyms_apart(geo):
 def test_search_by_code(geo):
     assert geo.search("42218").iloc[0]["nom"] == "Saint-Étienne"
     assert geo.search("200046977").iloc[0]["level"] in {"epci", "perimetre"}
+
+
+def test_search_by_postcode_finds_the_communes_it_serves(geo):
+    found = geo.search("42000")
+    assert found.iloc[0][["level", "code", "nom"]].tolist() == ["commune", "42218", "Saint-Étienne"]
+    assert "code postal 42000" in found.iloc[0]["label"]
+    paris = geo.search("75008")  # an arrondissement's postcode → its commune
+    assert paris.iloc[0]["code"] == "75056"
+    # a commune code that is also a postcode elsewhere: the code first, then the postcode's
+    shared = geo.search("42100", limit=5)
+    assert shared["code"].tolist()[:2] == ["42100", "42218"]
+    several = geo.search("01400", limit=20)
+    served = set(lookup_postcodes("01400"))
+    assert served <= set(several["code"]) and several["code"].is_unique
+    assert geo.search("42000", levels=("departement",)).empty  # communes only
+    assert geo.search("99999").empty
 
 
 def test_fold():

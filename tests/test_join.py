@@ -280,10 +280,10 @@ def test_secret_markers_are_missing_and_counted(geo):
     assert result.report.matched == 5 and result.report.complete  # secrecy loses no row
     summary = result.report.summary_fr()
     assert (
-        "Colonne « Nombre » : 3 valeurs secrètes, 1 vides et 0 non numériques, "
+        "Colonne « Nombre » : 3 valeurs secrètes, 1 vide et 0 non numérique, "
         "traitées comme manquantes." in summary
     )
-    assert any("Taux de pauvreté » : 2 valeurs secrètes, 1 vides" in line for line in summary)
+    assert any("Taux de pauvreté » : 2 valeurs secrètes, 1 vide " in line for line in summary)
 
 
 # --------------------------------------------------------------------------- unmatched rows
@@ -329,7 +329,7 @@ def test_duplicates_identical_once_differing_dropped(geo):
     assert not report.complete
     summary = "\n".join(report.summary_fr())
     assert "2 lignes en double identiques, comptées une fois." in summary
-    assert "1 territoires en double avec des valeurs différentes : écartés" in summary
+    assert "1 territoire en double avec des valeurs différentes : écartés" in summary
     assert f"2 : {CONFLICT}" in summary
 
 

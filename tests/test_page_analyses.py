@@ -4,6 +4,7 @@ import html
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -51,6 +52,15 @@ def test_fiche_of_a_commune_shows_identity_indicators_priorities_catalysts():
     assert {"Rang région", "Rang France", "Département", "Région", "France"} <= set(
         indicators.columns
     )
+    ranks = indicators.set_index("Indicateur")["Rang France"]
+    assert pd.api.types.is_integer_dtype(ranks)  # sorts 9 before 1 000
+    constant = ranks[ranks.index.str.startswith("Nombre de communes")]  # 1 for every commune
+    assert len(constant) == 1 and pd.isna(constant).all()  # a rank without information: none
+    assert ranks.dropna().min() >= 1
+    caption = " ".join(c.value for c in app.caption)
+    assert "comparé à la région" in caption
+    priorities = [m.value for m in app.markdown if m.value.startswith(("1. ", "2. "))]
+    assert priorities and all("dans la région" in p and "en France" not in p for p in priorities)
     assert any("FICTIFS" in w.value for w in app.warning)
     labels = [b.label for b in app.get("download_button")]
     assert any("HTML" in label for label in labels) and any("CSV" in label for label in labels)
@@ -66,14 +76,31 @@ def test_fiche_search_changes_territory():
     assert app.query_params["niveau"] == "departement" and app.query_params["territoire"] == "42"
 
 
+def test_fiche_search_by_postcode():
+    app = _page("views/fiche.py")
+    app.run()
+    app.text_input(key="recherche").input("42000").run()
+    assert not app.exception
+    choice = app.radio(key="recherche-choix")
+    assert html.unescape(choice.options[0]).startswith("Saint-Étienne (42), code postal 42000")
+    choice.set_value(("commune", "42218")).run()
+    assert html.unescape(app.header[0].value) == "Saint-Étienne"
+
+
 def test_fragilites_ranks_and_explains():
     app = _page("views/fragilites.py", niveau="departement")
     app.run()
     assert not app.exception
     ranking = app.dataframe[0].value
     assert len(ranking) == 96
-    assert ranking["Rang"].iloc[0] == "1er / 96"
-    assert "Score" in " ".join(ranking.columns)
+    # numbers stay numbers, so that a click on a header sorts by value, not alphabetically
+    assert ranking["Rang"].iloc[0] == 1
+    assert pd.api.types.is_integer_dtype(ranking["Rang"])
+    assert pd.api.types.is_float_dtype(ranking["Score"])
+    by_rank = ranking.sort_values("Rang")["Rang"].dropna().tolist()
+    assert by_rank[:10] == sorted(by_rank)[:10] and by_rank[9] == 10  # not "1", "10", "11"…
+    assert ranking.columns[0] == "Rang" and "Code" in ranking.columns  # no SIREN first
+    assert set(ranking["Code"]) >= {"42", "75"}
     assert app.query_params["jeu"] == "Vue d'ensemble"  # the default preset, on real data
     assert "Indicateurs" in _text(app)  # the method note
 
@@ -141,6 +168,9 @@ def test_printable_fiche_attributes_producers_and_dates_in_french():
     assert "<h2>Programmes de l'ANCT sur ce territoire</h2>" in html and "France services" in html
     assert "(estimation)" in html
     assert not re.search(r"\d{4}-\d{2}-\d{2}", html.split("Fiche produite le")[1][:40])
+    row = html.split("Nombre de communes")[1].split("</tr>")[0]
+    assert "1er / " not in row and row.count(">–<") >= 2  # the same for every commune: no rank
+    assert re.search(r"\d+e / 34\u202f\d{3}|\d+er / 34\u202f\d{3}", html)  # ranks written out
 
 
 def test_fiche_above_commune_level_gives_the_share_of_each_typology_class():

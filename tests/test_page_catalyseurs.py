@@ -5,6 +5,7 @@ import html
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -49,7 +50,12 @@ def test_default_counts_the_real_fabriques_de_territoire_with_their_source(geo):
     app.run()
     assert not app.exception
     assert app.multiselect(key="couches").value == ["fabriques"]
-    assert app.dataframe[0].value["Lieux"].sum() == _metro_count(geo, "fabriques")
+    densities = app.dataframe[0].value
+    assert densities["Lieux"].sum() == _metro_count(geo, "fabriques")
+    population = densities["Population"]
+    assert pd.api.types.is_float_dtype(population)  # not text: sorts 9 000 before 1 043 522
+    assert population.sort_values().tolist() == sorted(population.tolist())
+    assert densities.columns[0] == "Territoire" and densities.columns[-1] == "Code"
     assert not any("FICTIFS" in w.value for w in app.warning)
     text = _text(app)
     assert "Fabriques de territoire" in text
@@ -128,7 +134,8 @@ def test_nearest_places_of_a_territory():
     assert not app.exception
     table = next(d.value for d in app.dataframe if "Couche" in d.value.columns)
     assert (table["Couche"] == "France services").all() and len(table) == 8
-    assert (table["Distance (km)"] == "dans le territoire").all()  # the Loire has 8 or more
+    assert (table["Dans le territoire"] == "oui").all()  # the Loire has 8 or more
+    assert pd.api.types.is_float_dtype(table["Distance (km)"])  # sorts by value
 
 
 def test_zones_blanches_use_the_default_real_fragility_preset(geo):
@@ -147,4 +154,5 @@ def test_zones_blanches_use_the_default_real_fragility_preset(geo):
     assert f"parmi les {len(fragile)} plus fragiles (« {DEFAULT_PRESET} »" in _text(app)
     if len(blank):
         shown = next(d.value for d in app.dataframe if "Lieu le plus proche" in d.value.columns)
-        assert list(shown.index) == list(blank.index)
+        assert list(shown["Code"]) == list(blank.index)
+        assert pd.api.types.is_float_dtype(shown["Distance (km)"])

@@ -107,11 +107,14 @@ def test_saved_table_appears_in_the_map_picker(workspace):
     text = _texts(app)
     assert "Tableau incomplet : 1 ligne non rattachée" in text
     assert "1 : code inconnu" in text
+    size = len(TABLE)  # the uploader's « 352.0B » is hidden: the size in French instead
+    assert f"Fichier reçu : « associations.csv », {size} octets." in text
     unmatched, remapped = app.dataframe[0].value, app.dataframe[1].value
     assert unmatched.to_dict("records") == [
         {"Ligne": 4, "Valeur": "99999", "Raison": "code inconnu"}
     ]
     assert remapped["Code retenu"].tolist() == ["75056"]  # Paris 8e arrondissement → Paris
+    assert remapped["Correction"].tolist() == ["arrondissement municipal → commune"]  # no rule id
     # one table of settings (a grid, whatever the number of columns), rules guessed from names
     settings = next(d.value for d in app.dataframe if "Agrégation" in d.value.columns)
     rules = dict(zip(settings["Colonne"], settings["Agrégation"], strict=True))

@@ -74,6 +74,10 @@ def share_link(where: DeltaGenerator, url_path: str) -> None:
 
 _UPLOAD_BUTTON = "[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer']"
 _MAIN = "[data-testid='stMainBlockContainer']"
+_NO_RESULTS = [
+    f"[data-testid='{box}'] [role='listbox'][data-empty] [role='option'] > span"
+    for box in ("stSelectboxVirtualDropdown", "stMultiSelectDropdown")
+]
 _BASE_CSS = (
     f"{_MAIN} {{padding-top: 2.2rem;}}"
     "h1 {padding-top: 0.2rem !important; padding-bottom: 0.4rem !important; font-size: 2.2rem !important;}"
@@ -87,6 +91,12 @@ _BASE_CSS = (
     f"{_UPLOAD_BUTTON} p::after {{content: 'Choisir un fichier (ou le glisser ici)';"
     " font-size: 0.95rem;}"
     "[data-testid='stFileUploaderDropzoneInstructions'] {display: none;}"
+    # its size written the English way (« 352.0B ») too: the page writes it in French
+    "[data-testid='stFileChipName'] + * {display: none;}"
+    # « No results » of an empty select list, hard-coded in English: written in French
+    f"{', '.join(_NO_RESULTS)} {{font-size: 0 !important;}}"
+    f"{', '.join(s + '::after' for s in _NO_RESULTS)}"
+    " {content: 'Aucun résultat'; font-size: 0.95rem;}"
 )
 _PROJECTION_CSS = (
     "html, body, [class*='css'], .stMarkdown p, .stMarkdown li, label, .stCaption"

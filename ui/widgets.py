@@ -81,7 +81,7 @@ def search_box(key="recherche") -> tuple[str, str] | None:
     geo = geography()
     text = st.text_input(
         "Rechercher un territoire (nom ou code)",
-        placeholder="ex. saint etienne, 42218, Loire",
+        placeholder="ex. saint etienne, 42218, 42000 (code postal), Loire",
         key=key,
     )
     if not text:

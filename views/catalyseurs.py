@@ -13,7 +13,7 @@ from territorial.analysis.presets import DEFAULT_PRESET, FragilityError, availab
 from territorial.geo.mapdata import bounds, fit_view, write_geojson
 from territorial.outputs.deckmap import HEX_COLOURS, deck
 from territorial.outputs.export import to_csv_bytes
-from territorial.text.formatting import format_number
+from territorial.text.formatting import format_number, format_rank
 from territorial.text.glossary import help_text
 from territorial.text.safetext import inert
 from ui.common import page_header, projection_mode, query_value, sources_footer, write_query
@@ -28,6 +28,7 @@ from ui.places import (
     point_data,
 )
 from ui.state import fictional_banner, geography, store
+from ui.tables import number_column, text_column
 from ui.widgets import level_picker, scope_picker
 
 MEASURES = {
@@ -167,7 +168,7 @@ classification = classify(values.reset_index(drop=True), "quantiles", k=5)
 colours = palette(classification.k, "bleu")
 ranks = values.rank(ascending=False, method="min")
 rank_text = pd.Series(
-    [f"{int(r)}e / {int(values.notna().sum())}" if r == r else "–" for r in ranks],
+    [format_rank(int(r), int(values.notna().sum())) if r == r else "–" for r in ranks],
     index=values.index,
 )
 map_col, side_col = st.columns([2.1, 1.4] if projection_mode() else [3, 1.2])
@@ -188,12 +189,25 @@ shown = pd.DataFrame(
     {
         "Territoire": ordered["nom"],
         "Lieux": ordered["n_catalyseurs"].astype("Int64"),
-        "Pour 100 000 hab.": ordered["pour_100k_hab"].map(lambda v: format_number(v, 2)),
-        "Pour 1 000 km²": ordered["pour_1000_km2"].map(lambda v: format_number(v, 2)),
-        "Population": ordered["population"].map(format_number),
+        "Pour 100 000 hab.": ordered["pour_100k_hab"].astype(float),
+        "Pour 1 000 km²": ordered["pour_1000_km2"].astype(float),
+        "Population": ordered["population"].astype(float),
+        "Code": ordered.index,
     }
-).rename_axis("Code")
-st.dataframe(shown, width="stretch", height=360)
+)
+st.dataframe(
+    shown,
+    hide_index=True,
+    width="stretch",
+    height=360,
+    column_config={
+        "Territoire": text_column(400, pinned=True),
+        "Lieux": number_column(0),
+        "Pour 100 000 hab.": number_column(2),
+        "Pour 1 000 km²": number_column(2),
+        "Population": number_column(0),
+    },
+)
 st.download_button(
     "Télécharger les densités (CSV)",
     to_csv_bytes(
@@ -220,14 +234,13 @@ st.dataframe(
             "Lieu": close["nom"],
             "Couche": close["ligne"].map(layer_of_row),
             "Commune": close["nom_commune"],
-            "Distance (km)": [
-                "dans le territoire" if inside else format_number(d, 1)
-                for inside, d in zip(close["dans_le_territoire"], close["distance_km"], strict=True)
-            ],
+            "Distance (km)": close["distance_km"].astype(float),
+            "Dans le territoire": close["dans_le_territoire"].map({True: "oui", False: ""}),
         }
     ),
     width="stretch",
     hide_index=True,
+    column_config={"Distance (km)": number_column(1)},
 )
 st.caption(
     "Distance à vol d'oiseau entre un point central du territoire et celui de la commune du "
@@ -289,12 +302,15 @@ if not blank.empty:
         pd.DataFrame(
             {
                 "Territoire": blank["nom"],
-                "Distance (km)": blank["distance_km"].map(lambda v: format_number(v, 1)),
+                "Distance (km)": blank["distance_km"].astype(float),
                 "Lieu le plus proche": blank["catalyseur_proche"],
                 "Sa commune": blank["nom_commune_catalyseur"],
+                "Code": blank.index,
             }
-        ).rename_axis("Code"),
+        ),
         width="stretch",
+        hide_index=True,
+        column_config={"Distance (km)": number_column(1)},
     )
     st.download_button(
         "Télécharger les zones blanches (CSV)",

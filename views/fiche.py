@@ -11,6 +11,7 @@ from territorial.text.safetext import inert
 from ui.common import page_header, query_value, sources_footer, write_query
 from ui.peers import peers_of, peers_options, show_peers, show_portrait
 from ui.state import active_catalysts, fictional_banner, geography, store, workspace
+from ui.tables import rank_column, text_column
 from ui.widgets import search_box
 
 LEVELS = ("region", "departement", "perimetre", "epci", "commune")
@@ -40,7 +41,9 @@ write_query(niveau=level, territoire=code)
 def priorities(level: str, scope: str, code: str, version: str) -> list[dict]:
     from territorial.analysis.fragility import fragility
 
-    result = fragility(store(), level, scope, preset=PRESET)
+    # one reference, the one the caption names: a commune's région, else France
+    reference = "region" if level == "commune" else "france"
+    result = fragility(store(), level, scope, preset=PRESET, reference=reference)
     return result.priorities.get(code, [])
 
 
@@ -64,6 +67,13 @@ def catalysts_near(level: str, code: str, version: str) -> dict:
             for r in close.to_dict("records")
         ],
     }
+
+
+def rank_help(table: pd.DataFrame, column: str, among: str) -> str:
+    """The tooltip of a rank column: how many territories are ranked."""
+    totals = table[f"{column}_sur"].dropna().astype(int).unique()
+    among_n = f"sur {format_number(totals[0])} territoires " if len(totals) == 1 else ""
+    return f"Rang {among_n}{among} (1 = valeur la plus haute)"
 
 
 unit = geo.table(level, "france").set_index("code").loc[code]
@@ -124,21 +134,38 @@ shown = pd.DataFrame(
         "Indicateur": table["indicateur"]
         + table["unite"].map(lambda u: f" ({u})" if u and u != "classe" else ""),
         "Valeur": [cell_text(r, "valeur", level) for r in rows],
-        "Rang région": table["rang_region"],
-        "Rang France": table["rang_france"],
+        "Rang région": table["rang_region"].astype("Int64"),
+        "Rang France": table["rang_france"].astype("Int64"),
         "Département": [cell_text(r, "departement", "departement") for r in rows],
         "Région": [cell_text(r, "region", "region") for r in rows],
         "France": [cell_text(r, "france", "france") for r in rows],
         "Source, millésime, licence": table["source"],
     }
 )
-st.dataframe(shown, hide_index=True, width="stretch")
+st.dataframe(
+    shown,
+    hide_index=True,
+    width="stretch",
+    height="content",  # every row visible: the last ones were cut off
+    column_config={
+        "Thème": text_column(150),
+        "Indicateur": text_column(330, pinned=True),
+        "Valeur": text_column(135),
+        "Rang région": rank_column(rank_help(table, "rang_region", "de la région")),
+        "Rang France": rank_column(rank_help(table, "rang_france", "de France")),
+        "Département": text_column(135),
+        "Région": text_column(135),
+        "France": text_column(135),
+        "Source, millésime, licence": text_column(220),
+    },
+)
 st.caption(
-    "Rang : 1er = valeur la plus haute. Selon l'indicateur, une valeur haute peut signaler une "
-    "fragilité (distance à un pôle) ou une ressource (heures d'ouverture des mairies) : voir "
-    "« Fragilités prioritaires » pour la lecture orientée. « (estimation) » : valeur non "
-    "publiée à ce niveau (médiane, taux sous secret statistique), estimée à partir des "
-    "communes — méthode et part de la population couverte sur la page Carte."
+    "Rang : 1 = valeur la plus haute ; « – » : pas de rang (valeur manquante, ou la même "
+    "pour tous, comme le nombre de communes d'une commune). Selon l'indicateur, une valeur "
+    "haute peut signaler une fragilité (distance à un pôle) ou une ressource (heures "
+    "d'ouverture des mairies) : voir « Fragilités prioritaires » pour la lecture orientée. "
+    "« (estimation) » : valeur non publiée à ce niveau (médiane, taux sous secret "
+    "statistique), estimée à partir des communes — méthode et part de la population couverte sur la page Carte."
 )
 
 if data["typologies"]:

@@ -19,6 +19,7 @@ from territorial.text.safetext import inert
 from ui.common import page_header, projection_mode, query_value, sources_footer, write_query
 from ui.maps import choropleth, legend_html, palette, selected_code, show_map
 from ui.state import geography, store
+from ui.tables import number_column, rank_column, text_column
 from ui.widgets import level_picker, scope_picker
 
 OWN = "Mes indicateurs"
@@ -154,19 +155,33 @@ with side_col:
         )
 
 st.subheader("Classement")
+n_scores = int(table["score"].notna().sum())
 shown = pd.DataFrame(
     {
-        "Rang": table["rang_texte"],
+        "Rang": table["rang"].astype("Int64"),
         "Territoire": table["nom"],
-        "Score (0-100)": table["score"].map(lambda v: format_number(v, 1)),
+        "Score": table["score"].astype(float),
         "Classe": table["classe_libelle"],
         "Fragilités prioritaires": table["priorites_texte"],
-        "Couverture des données": (100 * table["couverture"]).round(0).astype("Int64").astype(str)
-        + " %",
+        "Données (%)": (100 * table["couverture"]).astype(float),
         "Sans score : raison": table["sans_score_raison"],
+        "Code": table.index,
     }
-).rename_axis("Code")
-st.dataframe(shown, width="stretch", height=420 if not projection_mode() else 600)
+)
+st.dataframe(
+    shown,
+    hide_index=True,
+    width="stretch",
+    height=420 if not projection_mode() else 600,
+    column_config={
+        "Rang": rank_column(f"Rang sur {format_number(n_scores)} (1 = le plus fragile)", True),
+        "Territoire": text_column(300, pinned=True),
+        "Score": number_column(1, 80, "Score de fragilité, de 0 à 100 (100 = le plus fragile)"),
+        "Classe": text_column(110),
+        "Fragilités prioritaires": text_column(720),
+        "Données (%)": number_column(0, 90, "Couverture des données : part du poids disponible"),
+    },
+)
 st.download_button(
     "Télécharger le classement (CSV)",
     to_csv_bytes(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import re
 import weakref
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -12,8 +10,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from territorial.geo.codes import clean_cell
 from territorial.geo.geography import Geography
+from territorial.geo.postcodes import lookup_postcodes
 from territorial.indicators.numeric import parse_numbers
 
 if TYPE_CHECKING:
@@ -21,8 +19,6 @@ if TYPE_CHECKING:
 
 __all__ = ["locate_points", "lookup_postcodes"]
 
-
-_POSTCODE_RE = re.compile(r"(\d{1,2}) ?(\d{3})(?: *cedex.*)?", re.IGNORECASE)
 
 # Lambert-93 (EPSG:2154) bounds of metropolitan France, with a margin, in metres.
 _L93_X = (0.0, 1_300_000.0)
@@ -34,38 +30,6 @@ _OVERSEAS_CRS = {"01": 5490, "02": 5490, "03": 2972, "04": 2975, "06": 4471}
 _METRO_CRS = 2154
 
 _TREES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-# --------------------------------------------------------------------------- postcodes
-@functools.lru_cache(maxsize=1)
-def _postcode_index() -> dict[str, tuple[str, ...]]:
-    from territorial.geo.postcodes import load_postcode_table
-
-    table = load_postcode_table()
-    return {
-        postcode: tuple(group)
-        for postcode, group in table.groupby("code_postal", sort=False)["commune"]
-    }
-
-
-def _clean_postcode(value: str) -> str | None:
-    """``"1000"`` → ``"01000"``, ``"75 008 CEDEX"`` → ``"75008"``; ``None`` if not a postcode."""
-    match = _POSTCODE_RE.fullmatch(clean_cell(value).replace("\u00a0", " ").strip())
-    return (match.group(1) + match.group(2)).zfill(5) if match else None
-
-
-def lookup_postcodes(value: object) -> tuple[str, ...]:
-    """Current communes served by a postcode (empty tuple when unknown).
-
-    Examples
-    --------
-    >>> lookup_postcodes("75008"), lookup_postcodes("1000")
-    (('75056',), ('01053', '01344'))
-    >>> len(lookup_postcodes("01400")) > 1
-    True
-    """
-    code = _clean_postcode(str(value))
-    return _postcode_index().get(code, ()) if code else ()
 
 
 # --------------------------------------------------------------------------- geometry

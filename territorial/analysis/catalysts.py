@@ -58,6 +58,7 @@ from territorial.geo.geography import Geography
 from territorial.geo.search import fold
 from territorial.indicators.table_base import RawTable, TableError, check_row_limit
 from territorial.indicators.tables import read_table
+from territorial.text.formatting import count_text
 
 __all__ = ["CatalystReport", "Catalysts", "KINDS", "PLACEMENTS", "load_catalysts", "match_kind"]
 
@@ -226,51 +227,63 @@ class CatalystReport:
         lines = []
         if self.fictional:
             lines.append("LISTE FICTIVE : ces catalyseurs n'existent pas (données d'exemple).")
-        lines.append(f"{self.rows_read} lignes lues dans « {self.source_name} ».")
+        lines.append(
+            f"{count_text(self.rows_read, 'ligne lue', 'lignes lues')} dans « {self.source_name} »."
+        )
         methods = {"code": "par code commune", "coordonnées": "par coordonnées"}
         methods["code postal"] = "par code postal"
         detail = ", ".join(f"{n} {methods[m]}" for m, n in self.by_method.items() if n)
         lines.append(
-            f"{self.placed} catalyseurs localisés dans une commune"
+            f"{count_text(self.placed, 'catalyseur localisé', 'catalyseurs localisés')} dans une commune"
             + (f" : {detail}." if detail else ".")
         )
         if self.unplaced:
             reasons = pd.Series([_reason_kind(u["raison"]) for u in self.unplaced]).value_counts()
             detail = " ; ".join(f"{n} : {reason}" for reason, n in reasons.items())
-            lines.append(f"{len(self.unplaced)} lignes NON localisées — {detail}.")
+            lines.append(
+                f"{count_text(len(self.unplaced), 'ligne NON localisée', 'lignes NON localisées')} — {detail}."
+            )
         if self.remapped:
             lines.append(
-                f"{len(self.remapped)} codes communes remplacés par le code actuel "
+                f"{count_text(len(self.remapped), 'code commune remplacé', 'codes communes remplacés')} "
+                "par le code actuel "
                 "(zéro initial, arrondissement, commune déléguée ou ancien code)."
             )
         if self.unknown_codes:
-            lines.append(f"{len(self.unknown_codes)} codes communes inconnus.")
+            lines.append(
+                f"{count_text(len(self.unknown_codes), 'code commune inconnu', 'codes communes inconnus')}."
+            )
         if self.swapped:
             lines.append(
-                f"{len(self.swapped)} lignes avec latitude et longitude inversées : corrigées."
+                f"{count_text(len(self.swapped), 'ligne')} avec latitude et longitude inversées : corrigées."
             )
         if self.lambert93:
-            lines.append(f"{self.lambert93} coordonnées en Lambert-93 converties en degrés.")
+            lines.append(
+                f"{count_text(self.lambert93, 'coordonnée en Lambert-93 convertie', 'coordonnées en Lambert-93 converties')} en degrés."
+            )
         if self.outside_france:
             lines.append(
-                f"{len(self.outside_france)} points hors de toute commune française "
+                f"{count_text(len(self.outside_france), 'point')} hors de toute commune française "
                 "(en mer ou à l'étranger) : signalés ligne par ligne."
             )
         if self.unreadable_coordinates:
             lines.append(
-                f"{len(self.unreadable_coordinates)} lignes aux coordonnées illisibles "
+                f"{count_text(len(self.unreadable_coordinates), 'ligne')} aux coordonnées illisibles "
                 "(ni nombre décimal ni Lambert-93)."
             )
         if self.ambiguous_postcodes:
             lines.append(
-                f"{len(self.ambiguous_postcodes)} codes postaux communs à plusieurs communes : "
+                f"{count_text(len(self.ambiguous_postcodes), 'code postal commun', 'codes postaux communs')} "
+                "à plusieurs communes : "
                 "ligne non localisée faute de code commune ou de coordonnées."
             )
         if self.unknown_postcodes:
-            lines.append(f"{len(self.unknown_postcodes)} codes postaux inconnus.")
+            lines.append(
+                f"{count_text(len(self.unknown_postcodes), 'code postal inconnu', 'codes postaux inconnus')}."
+            )
         if self.disagreements:
             lines.append(
-                f"{len(self.disagreements)} lignes dont les localisations se contredisent : "
+                f"{count_text(len(self.disagreements), 'ligne')} dont les localisations se contredisent : "
                 "le code commune (ou à défaut les coordonnées) a été gardé."
             )
         if self.kinds:
@@ -285,18 +298,20 @@ class CatalystReport:
             shown = ", ".join(f"« {v} »" for v in values[:5])
             more = f" et {len(values) - 5} autres" if len(values) > 5 else ""
             lines.append(
-                f"{len(self.unknown_kinds)} types non reconnus, classés « Autre » : {shown}{more}."
+                f"{count_text(len(self.unknown_kinds), 'type non reconnu, classé', 'types non reconnus, classés')} « Autre » : {shown}{more}."
             )
         if self.missing_kinds:
-            lines.append(f"{self.missing_kinds} lignes sans type, classées « Autre ».")
+            lines.append(
+                f"{count_text(self.missing_kinds, 'ligne sans type, classée', 'lignes sans type, classées')} « Autre »."
+            )
         if self.overseas:
             lines.append(
-                f"{self.overseas} catalyseurs en outre-mer : visibles avec le périmètre "
+                f"{count_text(self.overseas, 'catalyseur')} en outre-mer : visibles avec le périmètre "
                 "d'étude « France entière »."
             )
         if self.duplicates:
             lines.append(
-                f"{len(self.duplicates)} doublons possibles (même nom, même commune) : "
+                f"{count_text(len(self.duplicates), 'doublon possible', 'doublons possibles')} (même nom, même commune) : "
                 "gardés, à vérifier."
             )
         lines.extend(self.notes)

@@ -163,7 +163,7 @@ def _method_note(
     plural = _LEVEL_PLURALS[level]
     polarity = {"fragile_si_haut": "fragile si haut", "fragile_si_bas": "fragile si bas"}
     parts = [
-        f"{catalogue[i].label} ({i}, poids {_pct_text(weights[i])}, {polarity[catalogue[i].polarity]})"
+        f"{catalogue[i].label} (poids {_pct_text(weights[i])}, {polarity[catalogue[i].polarity]})"
         for i in ids
     ]
     within = (

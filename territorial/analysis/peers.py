@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from territorial.geo.geography import LEVEL_LABELS, LEVELS
-from territorial.text.formatting import format_number
+from territorial.text.formatting import count_text, format_number
 
 __all__ = [
     "CLOSE_Z",
@@ -420,7 +420,10 @@ def find_peers(
         dist = dist[inside.reindex(dist.index).fillna(False).to_numpy()]
     chosen = nearest(dist, n)
     if len(chosen) < n:
-        notes.append(f"Seulement {len(chosen)} territoires comparables avec ces options.")
+        notes.append(
+            f"Seulement {count_text(len(chosen), 'territoire comparable', 'territoires comparables')} "
+            "avec ces options."
+        )
     peers = [
         {
             "code": peer,

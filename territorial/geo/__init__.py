@@ -20,6 +20,7 @@ _EXPORTS = {
         "Resolution",
         "load_geography",
         "parse_scope",
+        "resolution_label",
     ],
     "mapdata": [
         "GEOJSON_DECIMALS",
@@ -29,7 +30,14 @@ _EXPORTS = {
         "geojson_bytes",
         "write_geojson",
     ],
-    "postcodes": ["POSTCODE_FILE", "build_postcodes", "load_postcode_table", "postcode_table"],
+    "postcodes": [
+        "POSTCODE_FILE",
+        "build_postcodes",
+        "clean_postcode",
+        "load_postcode_table",
+        "lookup_postcodes",
+        "postcode_table",
+    ],
     "search": ["SearchIndex", "fold"],
 }
 __getattr__, __dir__, __all__ = lazy.attach(__name__, submod_attrs=_EXPORTS)

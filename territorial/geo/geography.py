@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from territorial.geo.codes import (
     normalise_series,
     normalise_siren,
 )
+from territorial.geo.postcodes import lookup_postcodes
 from territorial.geo.search import SearchIndex
 from territorial.paths import DATA_DIR
 from territorial.perimeters.crte import FORMER_EPCI_FILE, load_shipped_crte
@@ -61,6 +63,7 @@ PARENT_LEVELS = {
     "departement": ("region",),
     "region": (),
 }
+_POSTCODE = re.compile(r"\d{5}")
 _RESOLUTION_LABELS = {
     "exact": "code actuel",
     "zero": "zéro initial rétabli",
@@ -69,6 +72,15 @@ _RESOLUTION_LABELS = {
     "associee": "commune associée → commune de rattachement",
     "ancien_code": "ancien code → code actuel",
 }
+
+
+def resolution_label(how: str | None) -> str:
+    """What was done to a code, in French: ``"zero"`` → ``"zéro initial rétabli"``.
+
+    >>> resolution_label("zero"), resolution_label("arrondissement")
+    ('zéro initial rétabli', 'arrondissement municipal → commune')
+    """
+    return _RESOLUTION_LABELS.get(how, "")
 
 
 @dataclass(frozen=True)
@@ -82,7 +94,7 @@ class Resolution:
     @property
     def label(self) -> str:
         """French description of the remapping (empty when the code is unknown)."""
-        return _RESOLUTION_LABELS.get(self.how, "")
+        return resolution_label(self.how)
 
 
 def parse_scope(scope: str | None) -> tuple[str, str | None]:
@@ -372,8 +384,24 @@ class Geography:
 
         Homonyms are told apart by their département in ``label``
         (e.g. ``"Saint-Étienne (42)"``).
+
+        A five-digit postcode finds the communes it serves (« 42000 » → Saint-Étienne), after
+        an exact code match (a commune code can also be a postcode elsewhere).
         """
-        return self._search_index.search(text, limit=limit, levels=levels)
+        found = self._search_index.search(text, limit=limit, levels=levels)
+        postcode = str(text).strip()
+        if not _POSTCODE.fullmatch(postcode) or (levels is not None and "commune" not in levels):
+            return found
+        served = lookup_postcodes(postcode, self.geo_dir)
+        entries = self._search_index.entries
+        by_postcode = entries[(entries["level"] == "commune") & entries["code"].isin(served)]
+        by_postcode = by_postcode.sort_values("population", ascending=False, kind="stable")
+        by_postcode = by_postcode.assign(label=by_postcode["label"] + f", code postal {postcode}")
+        exact = found[found["code"].str.upper() == postcode]
+        rest = found.drop(exact.index)
+        rest = rest[~((rest["level"] == "commune") & rest["code"].isin(served))]
+        merged = pd.concat([exact, by_postcode, rest])
+        return merged[~merged.index.duplicated()].head(limit)
 
 
 @functools.lru_cache(maxsize=2)

@@ -30,16 +30,27 @@ from __future__ import annotations
 
 import argparse
 import functools
+import re
 from pathlib import Path
 
 import pandas as pd
 
+from territorial.geo.codes import clean_cell
 from territorial.paths import DATA_DIR
 
 GEO_DIR = DATA_DIR / "geo"
 POSTCODE_FILE = "code_postal.parquet"
 
-__all__ = ["POSTCODE_FILE", "build_postcodes", "load_postcode_table", "postcode_table"]
+__all__ = [
+    "POSTCODE_FILE",
+    "build_postcodes",
+    "clean_postcode",
+    "load_postcode_table",
+    "lookup_postcodes",
+    "postcode_table",
+]
+
+_POSTCODE_RE = re.compile(r"(\d{1,2}) ?(\d{3})(?: *cedex.*)?", re.IGNORECASE)
 
 
 def postcode_table(current_communes: set[str]) -> pd.DataFrame:
@@ -104,6 +115,39 @@ def _load(path: str) -> pd.DataFrame:
 def load_postcode_table(geo_dir: Path | str = GEO_DIR) -> pd.DataFrame:
     """The shipped postcode table (read once per process)."""
     return _load(str(Path(geo_dir) / POSTCODE_FILE))
+
+
+@functools.lru_cache(maxsize=2)
+def _postcode_index(geo_dir: str) -> dict[str, tuple[str, ...]]:
+    table = load_postcode_table(geo_dir)
+    return {
+        postcode: tuple(group)
+        for postcode, group in table.groupby("code_postal", sort=False)["commune"]
+    }
+
+
+def clean_postcode(value: object) -> str | None:
+    """``"1000"`` → ``"01000"``, ``"75 008 CEDEX"`` → ``"75008"``; ``None`` if not a postcode.
+
+    >>> clean_postcode("75 008 CEDEX"), clean_postcode("Loire")
+    ('75008', None)
+    """
+    match = _POSTCODE_RE.fullmatch(clean_cell(str(value)).replace("\u00a0", " ").strip())
+    return (match.group(1) + match.group(2)).zfill(5) if match else None
+
+
+def lookup_postcodes(value: object, geo_dir: Path | str = GEO_DIR) -> tuple[str, ...]:
+    """Current communes served by a postcode (empty tuple when unknown).
+
+    Examples
+    --------
+    >>> lookup_postcodes("75008"), lookup_postcodes("1000")
+    (('75056',), ('01053', '01344'))
+    >>> len(lookup_postcodes("01400")) > 1
+    True
+    """
+    code = clean_postcode(value)
+    return _postcode_index(str(geo_dir)).get(code, ()) if code else ()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,7 +33,7 @@ from territorial.indicators.cells import Cells
 from territorial.indicators.columns import code_like_columns, parse_number_columns
 from territorial.indicators.store import UserIndicators
 from territorial.indicators.table_base import RawTable, TableError
-from territorial.text.formatting import format_number
+from territorial.text.formatting import count_text, format_number
 
 __all__ = ["JoinReport", "JoinResult", "KeyGuess", "detect_key", "join_table", "to_user_indicators"]
 
@@ -63,11 +63,6 @@ class KeyGuess:
     level: str
     kind: str
     share: float
-
-
-def _n(count: int, singular: str, plural: str) -> str:
-    """``1 ligne lue`` / ``2 lignes lues`` (French: 0 and 1 take the singular)."""
-    return f"{count} {singular if count < 2 else plural}"
 
 
 @dataclass
@@ -103,41 +98,45 @@ class JoinReport:
         level = LEVEL_LABELS[self.level].lower()
         kind = "codes" if self.key_kind == "code" else "NOMS (dernier recours, à vérifier)"
         lines = [
-            f"{_n(self.rows_read, 'ligne lue', 'lignes lues')} dans « {self.source_name} » ; clé : colonne "
+            f"{count_text(self.rows_read, 'ligne lue', 'lignes lues')} dans « {self.source_name} » ; clé : colonne "
             f"« {self.key_column} » ({kind} de {level}).",
-            f"{_n(self.matched, 'ligne rattachée', 'lignes rattachées')} à un territoire.",
+            f"{count_text(self.matched, 'ligne rattachée', 'lignes rattachées')} à un territoire.",
         ]
         if self.remapped:
             lines.append(
-                f"{_n(len(self.remapped), 'code remplacé', 'codes remplacés')} par le code actuel "
+                f"{count_text(len(self.remapped), 'code remplacé', 'codes remplacés')} par le code actuel "
                 "(zéro initial, arrondissement, commune déléguée ou ancien code)."
             )
         if self.unmatched:
             reasons = pd.Series([u["raison"] for u in self.unmatched]).value_counts()
             detail = " ; ".join(f"{n} : {reason}" for reason, n in reasons.items())
             lines.append(
-                f"{_n(len(self.unmatched), 'ligne non rattachée', 'lignes non rattachées')} — {detail}."
+                f"{count_text(len(self.unmatched), 'ligne non rattachée', 'lignes non rattachées')} — {detail}."
             )
         if self.duplicates_identical:
             lines.append(
-                f"{_n(self.duplicates_identical, 'ligne en double identique, comptée', 'lignes en double identiques, comptées')} une fois."
+                f"{count_text(self.duplicates_identical, 'ligne en double identique, comptée', 'lignes en double identiques, comptées')} une fois."
             )
         if self.duplicates_conflicting:
             lines.append(
-                f"{len(self.duplicates_conflicting)} territoires en double avec des valeurs "
-                "différentes : écartés, faute de savoir quelle valeur garder."
+                f"{count_text(len(self.duplicates_conflicting), 'territoire en double', 'territoires en double')} "
+                "avec des valeurs différentes : écartés, faute de savoir quelle valeur garder."
             )
         if self.out_of_scope:
             lines.append(
-                f"{len(self.out_of_scope)} territoires hors de France métropolitaine : gardés, "
+                f"{count_text(len(self.out_of_scope), 'territoire')} hors de France métropolitaine : "
+                "gardés, "
                 "visibles avec le périmètre d'étude « France entière »."
             )
         for column, info in self.columns.items():
             missing = info["secret"] + info["vide"] + info["invalide"]
             if missing:
                 lines.append(
-                    f"Colonne « {column} » : {info['secret']} valeurs secrètes, {info['vide']} vides"
-                    f" et {info['invalide']} non numériques, traitées comme manquantes."
+                    f"Colonne « {column} » : "
+                    f"{count_text(info['secret'], 'valeur secrète', 'valeurs secrètes')}, "
+                    f"{count_text(info['vide'], 'vide')} et "
+                    f"{count_text(info['invalide'], 'non numérique', 'non numériques')}, "
+                    "traitées comme manquantes."
                 )
         for lvl, cov in self.coverage.items():
             lines.append(

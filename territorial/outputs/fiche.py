@@ -33,6 +33,7 @@ __all__ = [
     "fiche_data",
     "fiche_table",
     "programmes",
+    "rank_text",
     "render_html",
     "typology_shares",
 ]
@@ -59,7 +60,22 @@ _TEMPLATES = jinja2.Environment(
 )
 
 
-def _ranks(store: IndicatorStore, level: str, indicator_id: str, code: str) -> tuple[str, str]:
+def _rank(pool: pd.Series, value: float) -> tuple[int | None, int]:
+    """Rank of ``value`` in ``pool`` (1 = highest) and the number ranked.
+
+    No rank (None) when it carries no information: every unit of the pool has the same value
+    (the number of communes of a commune is 1 for all 34 746).
+
+    >>> _rank(pd.Series([3.0, 1.0, 2.0]), 2.0), _rank(pd.Series([1.0, 1.0]), 1.0)
+    ((2, 3), (None, 2))
+    """
+    known = pool.dropna()
+    if known.nunique() < 2:
+        return None, len(known)
+    return int((known > value).sum()) + 1, len(known)
+
+
+def _ranks(store: IndicatorStore, level: str, indicator_id: str, code: str) -> dict:
     """Rank within its région and within France (metropolitan units, or all for overseas)."""
     geo = store.geo
     table = geo.table(level, "france")
@@ -67,15 +83,24 @@ def _ranks(store: IndicatorStore, level: str, indicator_id: str, code: str) -> t
     outre_mer = bool(table.set_index("code").at[code, "outre_mer"])
     pool = values if outre_mer else values[~table["outre_mer"].to_numpy()]
     value = values.get(code)
+    ranks = dict.fromkeys(("rang_region", "rang_region_sur", "rang_france", "rang_france_sur"))
     if value is None or pd.isna(value):
-        return "–", "–"
-    france = format_rank(int((pool > value).sum()) + 1, int(pool.notna().sum()))
-    if level == "region":
-        return "–", france
-    regions = table.set_index("code")["region"]
-    same = values[(regions == regions[code]).to_numpy()]
-    region = format_rank(int((same > value).sum()) + 1, int(same.notna().sum()))
-    return region, france
+        return ranks
+    ranks["rang_france"], ranks["rang_france_sur"] = _rank(pool, value)
+    if level != "region":
+        regions = table.set_index("code")["region"]
+        same = values[(regions == regions[code]).to_numpy()]
+        ranks["rang_region"], ranks["rang_region_sur"] = _rank(same, value)
+    return ranks
+
+
+def rank_text(rank: int | None, total: int | None) -> str:
+    """``1er / 13``; ``–`` where there is no rank.
+
+    >>> rank_text(1, 13), rank_text(None, 5)
+    ('1er / 13', '–')
+    """
+    return "–" if pd.isna(rank) else format_rank(int(rank), int(total))
 
 
 def fiche_table(store: IndicatorStore, level: str, code: str) -> pd.DataFrame:
@@ -83,15 +108,13 @@ def fiche_table(store: IndicatorStore, level: str, code: str) -> pd.DataFrame:
     rows = []
     for indicator in store.catalogue:
         reference = store.reference(indicator.id, level, code)
-        rank_region, rank_france = _ranks(store, level, indicator.id, code)
         rows.append(
             {
                 "theme": indicator.theme,
                 "indicateur": indicator.label,
                 "unite": indicator.unit,
                 "valeur": reference.get(level),
-                "rang_region": rank_region,
-                "rang_france": rank_france,
+                **_ranks(store, level, indicator.id, code),
                 "departement": reference.get("departement"),
                 "region": reference.get("region"),
                 "france": reference.get("france"),
@@ -259,6 +282,8 @@ def render_html(data: dict) -> str:
             "departement_texte": cell_text(row, "departement", "departement"),
             "region_texte": cell_text(row, "region", "region"),
             "france_texte": cell_text(row, "france", "france"),
+            "rang_region_texte": rank_text(row["rang_region"], row["rang_region_sur"]),
+            "rang_france_texte": rank_text(row["rang_france"], row["rang_france_sur"]),
         }
         for row in table.to_dict("records")
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from territorial.text.formatting import format_number
+from territorial.text.formatting import count_text, format_number
 
 if TYPE_CHECKING:
     pass
@@ -23,10 +23,6 @@ def _n(value: float | None) -> str:
     return format_number(value) if value is not None else "–"
 
 
-def _plural(n: int, singular: str, plural: str | None = None) -> str:
-    return f"{_n(n)} {singular if n <= 1 else (plural or singular + 's')}"
-
-
 def _pct(share: float | None) -> str:
     return "–" if share is None else format_number(100 * share, 1) + " %"
 
@@ -43,11 +39,11 @@ def _signed(n: int) -> str:
 def _summary_fr(r: ValidationReport) -> list[str]:
     lines = [
         f"Fichier « {r.source_name} » lu comme {r.layout_label} : "
-        f"{_plural(r.n_rows, 'ligne')} de données, {_n(r.n_rows_used)} utilisée"
+        f"{count_text(r.n_rows, 'ligne')} de données, {_n(r.n_rows_used)} utilisée"
         f"{'s' if r.n_rows_used > 1 else ''}."
     ]
     lines.append(
-        f"{_plural(r.n_perimetres, 'périmètre')} : {_n(r.n_mono_epci)} porté"
+        f"{count_text(r.n_perimetres, 'périmètre')} : {_n(r.n_mono_epci)} porté"
         f"{'s' if r.n_mono_epci > 1 else ''} par un seul EPCI (ou une commune seule), "
         f"{_n(r.n_multi_epci)} par plusieurs EPCI."
     )
@@ -70,7 +66,7 @@ def _summary_fr(r: ValidationReport) -> list[str]:
         if not s or not s["n_communes"]:
             continue
         lines.append(
-            f"{label} : {_plural(s['n_perimetres'], 'périmètre')} "
+            f"{label} : {count_text(s['n_perimetres'], 'périmètre')} "
             f"({_n(s['n_mono_epci'])} mono-EPCI, {_n(s['n_multi_epci'])} multi-EPCI), "
             f"{_n(s['n_communes_couvertes'])} communes sur {_n(s['n_communes'])} couvertes, "
             f"{_pct(s['part_population_couverte'])} de la population."
@@ -90,7 +86,7 @@ def _anomaly_lines(r: ValidationReport) -> list[str]:
     if r.duplicate_rows:
         items = [f"ligne {d['ligne']} (déjà ligne {d['ligne_premiere']})" for d in r.duplicate_rows]
         lines.append(
-            f"{_plural(len(r.duplicate_rows), 'ligne')} en double, ignorée"
+            f"{count_text(len(r.duplicate_rows), 'ligne')} en double, ignorée"
             f"{'s' if len(r.duplicate_rows) > 1 else ''} : " + _listing(items, len(items)) + "."
         )
     if r.unknown_codes:
@@ -98,14 +94,14 @@ def _anomaly_lines(r: ValidationReport) -> list[str]:
             f"ligne {d['ligne']} ({d['code'] or 'vide'} : {d['motif']})" for d in r.unknown_codes
         ]
         lines.append(
-            f"{_plural(len(items), 'code non reconnu', 'codes non reconnus')} : "
+            f"{count_text(len(items), 'code non reconnu', 'codes non reconnus')} : "
             + _listing(items, len(items))
             + "."
         )
     if r.nature_issues:
         items = [f"ligne {d['ligne']} ({d['motif']})" for d in r.nature_issues]
         lines.append(
-            f"{_plural(len(items), 'nature juridique', 'natures juridiques')} à vérifier : "
+            f"{count_text(len(items), 'nature juridique', 'natures juridiques')} à vérifier : "
             + _listing(items, len(items))
             + "."
         )
@@ -117,10 +113,10 @@ def _anomaly_lines(r: ValidationReport) -> list[str]:
             for d in r.counted_twice
         ]
         lines.append(
-            f"{_plural(len(items), 'unité citée', 'unités citées')} dans deux périmètres : "
+            f"{count_text(len(items), 'unité citée', 'unités citées')} dans deux périmètres : "
             + _listing(items, len(items))
             + f". Règle appliquée : {r.double_count_rule}. "
-            + f"{_plural(len(r.communes_in_two), 'commune concernée', 'communes concernées')}, "
+            + f"{count_text(len(r.communes_in_two), 'commune concernée', 'communes concernées')}, "
             "comptées une seule fois."
         )
     if r.detached_communes:
@@ -129,7 +125,7 @@ def _anomaly_lines(r: ValidationReport) -> list[str]:
             for d in r.detached_communes
         ]
         lines.append(
-            f"{_plural(len(items), 'commune rattachée', 'communes rattachées')} à un autre "
+            f"{count_text(len(items), 'commune rattachée', 'communes rattachées')} à un autre "
             "périmètre que celui de son EPCI (commune signataire seule ou EPT) : "
             + _listing(items, len(items))
             + "."
@@ -137,12 +133,12 @@ def _anomaly_lines(r: ValidationReport) -> list[str]:
     if r.former_epcis:
         items = [
             f"{d['nom']} ({d['code']}, ligne {d['ligne']}) → ses "
-            f"{_plural(d['n_communes'], 'commune')} de 2022, aujourd'hui dans "
+            f"{count_text(d['n_communes'], 'commune')} de 2022, aujourd'hui dans "
             + ", ".join(d["epci_actuels_noms"])
             for d in r.former_epcis
         ]
         lines.append(
-            f"{_plural(len(items), 'EPCI de 2022 disparu', 'EPCI de 2022 disparus')} depuis "
+            f"{count_text(len(items), 'EPCI de 2022 disparu', 'EPCI de 2022 disparus')} depuis "
             "(fusion ou scission) : résolu"
             + ("s" if len(items) > 1 else "")
             + " par leurs communes de 2022 (table des EPCI 2022 de "
@@ -151,14 +147,14 @@ def _anomaly_lines(r: ValidationReport) -> list[str]:
     if r.remapped_codes:
         items = [f"{d['code']} → {d['code_retenu']} ({d['motif']})" for d in r.remapped_codes]
         lines.append(
-            f"{_plural(len(items), 'code commune corrigé', 'codes communes corrigés')} : "
+            f"{count_text(len(items), 'code commune corrigé', 'codes communes corrigés')} : "
             + _listing(items, len(items))
             + "."
         )
     if r.empty_perimetres:
         items = [f"{d['nom']} ({d['code']})" for d in r.empty_perimetres]
         lines.append(
-            f"{_plural(len(items), 'périmètre')} du fichier sans aucune commune reconnue, "
+            f"{count_text(len(items), 'périmètre')} du fichier sans aucune commune reconnue, "
             "écarté" + ("s" if len(items) > 1 else "") + " : " + _listing(items, len(items)) + "."
         )
     if r.kind == "officiel":
@@ -178,14 +174,14 @@ def _uncovered_lines(r: ValidationReport) -> list[str]:
             population = sum(e["population"] or 0 for e in epcis)
             items = [f"{e['nom']} ({e['code']}, {_n(e['population'])} hab.)" for e in epcis]
             lines.append(
-                f"{_plural(len(epcis), 'EPCI', 'EPCI')} {label} dans aucun périmètre "
+                f"{count_text(len(epcis), 'EPCI', 'EPCI')} {label} dans aucun périmètre "
                 f"({_n(population)} habitants) : " + _listing(items, len(items)) + "."
             )
         communes = u["communes"]
         if communes:
             items = [f"{c['nom']} ({c['code']}, {_n(c['population'])} hab.)" for c in communes]
             lines.append(
-                f"{_plural(len(communes), 'commune')} {label} hors de tout périmètre, "
+                f"{count_text(len(communes), 'commune')} {label} hors de tout périmètre, "
                 "dont l'EPCI est en partie couvert : " + _listing(items, len(items)) + "."
             )
     return lines
@@ -196,14 +192,14 @@ def _spanning_lines(r: ValidationReport) -> list[str]:
     if r.inter_regional:
         items = [f"{d['nom']} ({', '.join(d['regions_noms'])})" for d in r.inter_regional]
         lines.append(
-            f"{_plural(len(items), 'périmètre')} à cheval sur plusieurs régions : "
+            f"{count_text(len(items), 'périmètre')} à cheval sur plusieurs régions : "
             + _listing(items, len(items))
             + "."
         )
     if r.inter_departemental:
         items = [f"{d['nom']} ({', '.join(d['departements_noms'])})" for d in r.inter_departemental]
         lines.append(
-            f"{_plural(len(items), 'périmètre')} à cheval sur plusieurs départements : "
+            f"{count_text(len(items), 'périmètre')} à cheval sur plusieurs départements : "
             + _listing(items, len(items))
             + "."
         )

@@ -18,7 +18,7 @@ from territorial.sources.official_catalogue import (
     indicators_for,
 )
 from territorial.sources.status import cached_files, status
-from territorial.text.formatting import format_bytes, format_number
+from territorial.text.formatting import count_text, format_bytes, format_number
 
 __all__ = ["status_fr"]
 
@@ -43,7 +43,7 @@ def _date_fr(iso: str | None) -> str | None:
 
 def _count(n: int, level: str) -> str:
     singular, plural = _LEVEL_PLURALS.get(level, (level, level))
-    return f"{format_number(n, 0)} {singular if n == 1 else plural}"
+    return count_text(n, singular, plural)
 
 
 def _rows_text(rows: Mapping[str, int]) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["format_bytes", "format_number", "format_percent", "format_rank"]
+__all__ = ["count_text", "format_bytes", "format_number", "format_percent", "format_rank"]
 
 
 def format_number(value: float | None, decimals: int = 0) -> str:
@@ -23,6 +23,18 @@ def format_number(value: float | None, decimals: int = 0) -> str:
         return "–"
     text = f"{value:,.{decimals}f}"
     return text.replace(",", "\u202f").replace(".", ",")
+
+
+def count_text(n: int, singular: str, plural: str | None = None) -> str:
+    """A count with its noun agreed (French: 0 and 1 take the singular); ``plural`` defaults
+    to ``singular`` + « s ».
+
+    >>> count_text(1, "territoire"), count_text(0, "valeur secrète", "valeurs secrètes")
+    ('1 territoire', '0 valeur secrète')
+    >>> count_text(1234, "ligne non rattachée", "lignes non rattachées").replace("\u202f", " ")
+    '1 234 lignes non rattachées'
+    """
+    return f"{format_number(n)} {singular if n < 2 else (plural or singular + 's')}"
 
 
 def format_rank(rank: int | None, total: int) -> str:

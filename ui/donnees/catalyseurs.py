@@ -7,13 +7,12 @@ from pathlib import Path
 import streamlit as st
 
 from territorial.storage.workspace import slugify
-from territorial.text.formatting import format_number
+from territorial.text.formatting import count_text, format_number
 from territorial.text.safetext import inert
 from ui.donnees.common import (
     UNPLACED,
     attempt,
     bullets,
-    count_text,
     listing,
     name_to_save,
     page_link,
@@ -49,11 +48,14 @@ CATALYST_LISTS = (
 )
 
 
+_COLUMN_NAMES = {"regle": "Correction", "code_retenu": "Code retenu"}
+
+
 def _all_columns(rows: list[dict]) -> dict[str, str]:
     names = {}
     for row in rows[:50]:
         for key in row:
-            names.setdefault(key, key.replace("_", " ").capitalize())
+            names.setdefault(key, _COLUMN_NAMES.get(key, key.replace("_", " ").capitalize()))
     return names
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from territorial.geo.geography import resolution_label
 from territorial.indicators.table_base import (
     ACCEPTED_FORMATS,
     MAX_BYTES,
@@ -26,7 +27,7 @@ from territorial.indicators.table_base import (
 from territorial.outputs.export import to_csv_bytes
 from territorial.storage import StorageError
 from territorial.storage.workspace import slugify
-from territorial.text.formatting import format_number
+from territorial.text.formatting import format_bytes, format_number
 from territorial.text.safetext import inert
 from ui.state import workspace
 
@@ -43,11 +44,6 @@ TYPE_LABELS = {"indicateurs": "Indicateurs", "catalyseurs": "Catalyseurs"}
 def bullets(lines: list[str]) -> None:
     if lines:
         st.markdown("\n".join(f"- {inert(line)}" for line in lines))
-
-
-def count_text(n: int, singular: str, plural: str) -> str:
-    """« 1 ligne non rattachée », « 3 lignes non rattachées »."""
-    return f"{format_number(n)} {singular if n <= 1 else plural}"
 
 
 UNMATCHED = ("ligne non rattachée", "lignes non rattachées")
@@ -99,6 +95,8 @@ def listing(title: str, rows: list[dict], columns: dict[str, str], key: str) -> 
     if not rows:
         return
     frame = pd.DataFrame(rows)
+    if "regle" in frame.columns:  # a code-resolution rule: say what was done, in French
+        frame["regle"] = frame["regle"].map(resolution_label)
     frame = frame[[c for c in columns if c in frame.columns]].rename(columns=columns)
     for column in frame.columns:
         if frame[column].map(lambda v: isinstance(v, list | tuple | dict)).any():
@@ -220,6 +218,7 @@ def uploaded_file(label: str, key: str) -> tuple[bytes, str, str] | None:
     if uploaded is None:
         return None
     data = uploaded.getvalue()
+    st.caption(f"Fichier reçu : « {inert(uploaded.name)} », {format_bytes(len(data))}.")
     return data, uploaded.name, content_digest(data)
 
 

@@ -22,7 +22,7 @@ from territorial.indicators.table_base import TableError
 from territorial.indicators.tables import read_table
 from territorial.outputs.export import to_csv_bytes
 from territorial.storage.workspace import slugify
-from territorial.text.formatting import format_number
+from territorial.text.formatting import count_text, format_number
 from territorial.text.safetext import inert
 from ui.donnees.common import (
     LIMITS,
@@ -31,7 +31,6 @@ from ui.donnees.common import (
     UNPLACED,
     attempt,
     bullets,
-    count_text,
     date_text,
     failure_reason,
     flash,
@@ -254,7 +253,12 @@ def _show_join_report(report: JoinReport, digest: str) -> None:
     listing(
         "Codes remplacés par le code actuel",
         report.remapped,
-        {"ligne": "Ligne", "valeur": "Valeur du fichier", "code": "Code retenu", "regle": "Règle"},
+        {
+            "ligne": "Ligne",
+            "valeur": "Valeur du fichier",
+            "code": "Code retenu",
+            "regle": "Correction",
+        },
         f"codes_remplaces_{digest}",
     )
     listing(

@@ -1,0 +1,31 @@
+"""Column formats of the sortable tables: numbers stay numbers, shown the French way.
+
+A column stored as text sorts alphabetically ("1 000e" before "9e"); these columns keep the
+numbers numeric so a click on the header sorts them by value. ``format="localized"`` writes
+them with the visitor's browser language (« 1 234,5 » in a French browser): Streamlit has no
+format string with a space as thousands separator and a decimal comma.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+
+def number_column(decimals: int = 0, width=None, help: str | None = None):
+    """A numeric column shown with ``decimals`` decimals and thousands separators."""
+    return st.column_config.NumberColumn(
+        format="localized", step=10.0**-decimals if decimals else 1, width=width, help=help
+    )
+
+
+def rank_column(help: str | None = None, pinned: bool | None = None):
+    """A rank (1 = first) as an integer, so that 9 sorts before 1 000."""
+    return st.column_config.NumberColumn(
+        format="localized", step=1, width=80, help=help, pinned=pinned
+    )
+
+
+def text_column(width=None, help: str | None = None, pinned: bool | None = None):
+    """A text column of a chosen width (pixels for the columns that must not be cut);
+    ``pinned`` keeps it in view when the table scrolls sideways."""
+    return st.column_config.TextColumn(width=width, help=help, pinned=pinned)
