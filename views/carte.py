@@ -58,7 +58,7 @@ if on_phone():  # the map first, fitted to the width; the settings folded below 
 else:
     settings = st.container()
 with settings:
-    controls = st.columns([1, 1.4, 2])  # one row, so that the map starts high on the page
+    controls = st.columns([1.25, 1.4, 2])  # one row, so that the map starts high on the page
 with controls[0]:
     level = level_picker()
 with controls[1]:

@@ -52,7 +52,7 @@ density_sources = [indicator_store.catalogue[i] for i in ("population", "superfi
 
 options = layer_options()
 requested = [k for k in query_value("couches", "fabriques").split(",") if k in options]
-controls = st.columns([2.2, 1, 1.3, 1.3])
+controls = st.columns([1.8, 1.3, 1.3, 1.6])
 with controls[0]:
     keys = st.multiselect(
         "Lieux comptés",

@@ -35,7 +35,7 @@ indicator_store = store()
 catalogue = indicator_store.catalogue
 presets = available_presets(catalogue)
 
-controls = st.columns([1, 1.3, 1.6, 1])
+controls = st.columns([1.3, 1.3, 1.5, 0.9])
 with controls[0]:
     level = level_picker(default="epci")
 with controls[1]:
