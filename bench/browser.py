@@ -154,6 +154,8 @@ def _level_meta(level: dict) -> dict:
         "switch_n": len(switches),
         "switch_bytes": [s["app_bytes"] for s in switches],
         "switch_ms": [round(s["ms"], 1) for s in switches],
+        "switch_blank_ms": [_round(s.get("blank_ms"), 1) for s in switches],
+        "switch_data_ms": [_round(s.get("data_ms"), 1) for s in switches],
         "switch_first_message_ms": [_round(s["first_message_ms"], 1) for s in switches],
         "switch_kinds_first": switches[0]["kinds"] if switches else None,
         "switch_urls_first": switches[0]["urls"] if switches else None,

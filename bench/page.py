@@ -14,28 +14,57 @@ __all__ = ["Meter", "indicator_labels", "new_page", "switch_indicator", "wait_dr
 
 
 # --------------------------------------------------------------------------- browser
-# Injected in every page: is the map drawn, and a signature of the trace shown.
+# Injected in every page: is the map painted, a signature of the values it shows, and a
+# watcher of an indicator switch (time to blank, time to painted, from the click).
+#
+# Two renderers: plotly's map (MapLibre; painted = the trace holds the new values, then
+# MapLibre has drawn a frame with every source loaded and polygons rendered), and the canvas map of ui/fastmap.js (painted = its
+# element's ``data-sig``, written in the animation frame after drawing, holds the new
+# values' signature).
 PAGE_JS = """
 window.__bench = {
+  clickAt: 0,
+  fastmapElement: null,
+  fastmap() {
+    const cached = this.fastmapElement;
+    if (cached && cached.isConnected) return cached;
+    for (const host of document.querySelectorAll('[data-testid="stBidiComponent"] *, div')) {
+      const found = host.shadowRoot && host.shadowRoot.querySelector('.dt-fastmap');
+      if (found) return (this.fastmapElement = found);
+    }
+    return null;
+  },
   gd() { return document.querySelector('.js-plotly-plot'); },
   map() {
     const gd = this.gd();
     const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
-    return sub && sub.map;
+    const m = sub && sub.map;
+    if (m && !m.__bench) {  // once per map: frame and idle times
+      m.__bench = {render: 0};
+      m.on('render', () => { m.__bench.render = performance.now(); });
+    }
+    return m;
+  },
+  features() {
+    const m = this.map();
+    if (!m || !m.getStyle()) return 0;
+    const fills = m.getStyle().layers.filter(l => l.type === 'fill').map(l => l.id);
+    return fills.length ? m.queryRenderedFeatures({layers: fills}).length : 0;
   },
   drawn() {
+    const fast = this.fastmap();
+    if (fast) return Number(fast.dataset.paints || 0) > 0;
     const gd = this.gd();
     if (!gd || !gd._fullData || !gd._fullData.length) return false;
     const z = gd._fullData[0].z;
     if (!z || !z.length) return false;
     if (!gd.querySelector('canvas')) return false;
     const m = this.map();
-    if (!m || !m.loaded()) return false;
-    const fills = m.getStyle().layers.filter(l => l.type === 'fill').map(l => l.id);
-    if (!fills.length) return false;
-    return m.queryRenderedFeatures({layers: fills}).length > 0;
+    return Boolean(m && m.loaded() && this.features() > 0);
   },
   sig() {
+    const fast = this.fastmap();
+    if (fast) return fast.dataset.sig || '';
     const gd = this.gd();
     if (!gd || !gd._fullData || !gd._fullData.length) return '';
     const t = gd._fullData[0];
@@ -47,6 +76,43 @@ window.__bench = {
     }
     const first = a => (a && a.length ? JSON.stringify(a[0]) : '');
     return [z.length, h, first(t.hovertext), first(t.customdata), String(t.hovertemplate || '')].join('|');
+  },
+  // The watcher of one switch: started before the click, polled until painted.
+  watch(before) {
+    const w = this.watching = {before, blankAt: null, dataAt: null, paintedAt: null};
+    document.addEventListener('pointerup', () => { this.clickAt = performance.now(); },
+      {capture: true, once: true});
+    const tick = () => {
+      if (this.watching !== w || w.paintedAt !== null) return;
+      this.poll(w);
+      setTimeout(tick, 50);
+    };
+    setTimeout(tick, 50);
+  },
+  poll(w) {
+    const now = performance.now();
+    const fast = this.fastmap();
+    if (fast) {
+      if ((fast.dataset.sig || '') !== w.before) w.paintedAt = Number(fast.dataset.paintedAt);
+      return;
+    }
+    const m = this.map();
+    const changed = this.sig() !== w.before;
+    if (changed && w.dataAt === null) w.dataAt = now;
+    const features = m ? this.features() : 0;
+    if (w.blankAt === null && this.clickAt && features === 0) w.blankAt = now;
+    if (changed && m && m.__bench.render > w.dataAt && m.loaded() && features > 0) {
+      w.paintedAt = now;
+    }
+  },
+  result() {
+    const w = this.watching;
+    if (!w || w.paintedAt === null || !this.clickAt) return null;
+    return {
+      painted_ms: w.paintedAt - this.clickAt,
+      blank_ms: w.blankAt === null ? null : w.blankAt - this.clickAt,
+      data_ms: w.dataAt === null ? null : w.dataAt - this.clickAt,
+    };
   },
 };
 """
@@ -226,11 +292,13 @@ async def new_page(browser, meter: Meter | None = None):
 
 
 async def switch_indicator(page, label: str, timeout_s: float, meter: Meter) -> dict:
-    """Pick ``label`` in the « Indicateur » selectbox, in the UI, and wait for the new map.
+    """Pick ``label`` in the « Indicateur » selectbox, in the UI, and wait for the new map
+    painted.
 
-    The map is "updated" when the plotly trace's data changed (``_fullData[0].z`` and the
-    first hover label). Returns ms from the click on the option to the map updated, and
-    to the first websocket message of the rerun (the server's answer).
+    Times are taken in the page from the click on the option (``pointerup``): to the map
+    painted with the new values (``ms``), to the map seen blank meanwhile (``blank_ms``,
+    ``None`` if it never was), to plotly holding the new values (``data_ms``, plotly maps
+    only), and, from the Python side, to the first websocket message of the rerun.
     """
     before = await page.evaluate("() => window.__bench.sig()")
     box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Indicateur", exact=True))
@@ -238,14 +306,17 @@ async def switch_indicator(page, label: str, timeout_s: float, meter: Meter) -> 
     await page.keyboard.type(label.split(" · ", 1)[-1])  # the list is virtualised: filter it
     option = page.get_by_role("option", name=label, exact=True)
     await option.wait_for(timeout=timeout_s * 1000)
+    await page.evaluate("(before) => window.__bench.watch(before)", before)
     meter.first_frame_at = None
     t0 = time.perf_counter()
     await option.click()
-    await _wait(page, "window.__bench.sig() && window.__bench.sig() !== arg", timeout_s, before, 20)
-    done = time.perf_counter()
+    await _wait(page, "window.__bench.result()", timeout_s, None, 50)
+    result = await page.evaluate("() => window.__bench.result()")
     first = meter.first_frame_at
     return {
-        "ms": (done - t0) * 1000,
+        "ms": result["painted_ms"],
+        "blank_ms": result["blank_ms"],
+        "data_ms": result["data_ms"],
         "first_message_ms": (first - t0) * 1000 if first is not None else None,
     }
 

@@ -7,6 +7,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_page_donnees import COMPLETE, _open, _upload, workspace  # noqa: F401 (fixture)
 
+from territorial.geo.binmap import decode_units
+from ui.fastmap import read_payload
+
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
@@ -23,7 +26,10 @@ def test_carte_renders_with_legend_and_sources(app):
     app.run()
     assert not app.exception
     assert app.title[0].value == "Carte des territoires"
-    assert len(app.get("plotly_chart")) == 1
+    assert len(app.get("bidi_component")) == 1  # the canvas map
+    meta, values, _ranks, classes = _map(app)
+    assert meta["n"] == 96 and meta["geometry"].startswith("app/static/geo/departement-")
+    assert (classes < len(meta["colours"])).sum() == 96 and values.max() > 2_000_000
     assert "Classe" in _text(app) and "Sources" in _text(app)
 
 
@@ -58,10 +64,11 @@ def test_search_selects_a_commune_and_shows_its_parents(app):
     assert app.query_params["territoire"] == "42218"
     assert app.query_params["niveau"] == "commune"
     assert "Loire" in _text(app) and "Auvergne-Rhône-Alpes" in _text(app)
-    view = _figure(app)["layout"]["map"]
-    assert view["zoom"] < 8.5  # about 120 km across: the neighbours show where it is
-    sources = [layer["source"] for layer in view["layers"]]
-    assert any("departement-france" in str(source) for source in sources)
+    meta = _map(app)[0]
+    west, south, east, north = meta["view"]
+    assert east - west >= 1.59  # about 120 km across: the neighbours show where it is
+    assert meta["selected"] >= 0
+    assert any("departement-france" in layer["url"] for layer in meta["outlines"])
 
 
 def test_projection_mode_from_url(app):
@@ -71,10 +78,15 @@ def test_projection_mode_from_url(app):
     assert any(b.label == "Quitter le mode projection" for b in app.button)
 
 
-def _figure(app) -> dict:
-    import json
+def _codes(meta) -> list[str]:
+    """Codes of the map file, in the order of the values sent."""
+    path = Path(APP).parent / "static" / "geo" / Path(meta["geometry"]).name
+    return decode_units(path.read_bytes())["codes"]
 
-    return json.loads(app.get("plotly_chart")[0].proto.spec)
+
+def _map(app):
+    """Header, values, ranks and classes sent to the canvas map (ui/fastmap.py)."""
+    return read_payload(app.get("bidi_component")[0].proto.bytes)
 
 
 def test_a_typology_is_drawn_with_its_class_names(app):
@@ -86,9 +98,10 @@ def test_a_typology_is_drawn_with_its_class_names(app):
     text = _text(app)
     assert "Grands centres urbains" in text and "Rural à habitat très dispersé" in text
     assert "Rang" not in text  # a class has no rank
-    trace = _figure(app)["data"][0]
-    assert "%{customdata}" in trace["hovertemplate"]
-    assert "Grands centres urbains" in set(trace["customdata"])  # Saint-Étienne's class
+    meta, _values, ranks, classes = _map(app)
+    saint_etienne = classes[_codes(meta).index("42218")]
+    assert html.unescape(meta["categories"][saint_etienne]) == "Grands centres urbains"
+    assert meta["rank_total"] is None and not ranks.any()  # a class has no rank
 
 
 def test_an_estimate_says_how_much_of_the_population_it_covers(app):
@@ -108,11 +121,9 @@ def test_communes_open_on_the_region_of_the_selection_not_all_of_france(app):
     scope = app.selectbox(key="perimetre_etude")
     assert scope.value == "region:53"  # Bretagne, the région of the Finistère
     assert app.query_params["perimetre"] == "region:53"
-    locations = {loc for trace in _figure(app)["data"] for loc in trace.get("locations", [])}
-    assert 1000 < len(locations) < 1300  # Bretagne's communes, not 35 000
-    assert 0 < _figure(app)["data"][0]["marker"]["line"]["width"] < 0.3  # thin borders
+    assert 1000 < _map(app)[0]["n"] < 1300  # Bretagne's communes, not 35 000
     heavy = [o for o in scope.options if "carte lourde" in o]
-    assert heavy and all("~15 s" in o for o in heavy)
+    assert heavy and all("environ 2 Mo" in o for o in heavy)
 
 
 def test_the_national_commune_map_is_an_explicit_choice(app):
@@ -123,8 +134,8 @@ def test_the_national_commune_map_is_an_explicit_choice(app):
     app.selectbox(key="perimetre_etude").set_value("metropole").run()
     assert not app.exception
     assert app.query_params["perimetre"] == "metropole"
-    assert _figure(app)["data"][0]["marker"]["line"]["width"] == 0  # no white wash
-    assert any("Carte lourde" in c.value and "communes" in c.value for c in app.caption)
+    assert _map(app)[0]["n"] == 34746
+    assert any("carte lourde" in c.value and "communes" in c.value for c in app.caption)
     app.selectbox(key="pick-indicateur").set_value("densite").run()
     assert app.selectbox(key="perimetre_etude").value == "metropole"  # the choice holds
 
@@ -160,7 +171,7 @@ def test_the_gap_to_france_of_a_percentage_is_in_points(app):
     assert app.query_params["ecart"] == "oui"
     legend = _legend(app)
     assert " pts" in legend and " %" not in legend
-    assert " pts" in _figure(app)["data"][0]["hovertemplate"]
+    assert _map(app)[0]["unit"] == "pts"
 
 
 @pytest.mark.usefixtures("workspace")  # a temporary database: the table is saved there
@@ -184,8 +195,7 @@ def test_projection_mode_keeps_its_pages_in_projection_mode(app):
     assert {"Carte", "Fiche territoire", "Fragilités prioritaires", "Glossaire"} <= set(links)
     assert all(link.query_string == "mode=projection" for link in links.values())
     assert links["Fiche territoire"].page == "fiche"
-    hover = _figure(app)["layout"]["hoverlabel"]["font"]["size"]
-    assert hover >= 24  # read from the back of the room
+    assert _map(app)[0]["projection"]  # the map's larger hover and buttons
 
 
 def _share_link(app) -> str:

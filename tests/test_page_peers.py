@@ -1,7 +1,6 @@
 """AppTest of the portrait and of the « Territoires comparables » on the Fiche and the Carte."""
 
 import html
-import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from territorial import load_geography
 from territorial.analysis.peers import find_peers
 from territorial.indicators.store import IndicatorStore
+from ui.fastmap import read_payload
 from ui.maps import HIGHLIGHT_COLOUR
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -89,33 +89,36 @@ def test_fiche_of_a_region_has_no_same_region_option():
     assert "Territoires comparables" in [s.value for s in app.subheader]
 
 
-def _layers(app) -> list:
-    figure = json.loads(app.get("plotly_chart")[0].proto.spec)
-    return figure["layout"]["map"].get("layers", [])
+def _highlighted(app) -> list[int]:
+    """Units outlined in orange on the canvas map (positions in its map file)."""
+    meta = read_payload(app.get("bidi_component")[0].proto.bytes)[0]
+    assert meta["highlight_colour"] == HIGHLIGHT_COLOUR
+    return meta["highlight"]
 
 
-def _zoom(app) -> float:
-    return json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]["map"]["zoom"]
+def _width(app) -> float:
+    """Degrees of longitude the map opens on."""
+    west, _south, east, _north = read_payload(app.get("bidi_component")[0].proto.bytes)[0]["view"]
+    return east - west
 
 
 def test_carte_outlines_the_peers_of_the_selected_territory_and_links_their_fiche(store):
     app = _page("views/carte.py", niveau="departement", territoire="42")
     app.run()
     assert not app.exception
-    assert not [layer for layer in _layers(app) if layer.get("color") == HIGHLIGHT_COLOUR]
-    zoom_alone = _zoom(app)
+    assert not _highlighted(app)
+    width_alone = _width(app)
     app.toggle(key="carte-pairs").set_value(True).run()
     assert not app.exception
     assert app.query_params["pairs"] == "oui"
     expected = find_peers(store, "departement", "42")
-    (outline,) = [layer for layer in _layers(app) if layer.get("color") == HIGHLIGHT_COLOUR]
-    assert len(outline["source"]["features"]) == len(expected.peers)
+    assert len(_highlighted(app)) == len(expected.peers)
     links = [link.proto for link in app.get("page_link") if link.proto.label[:1].isdigit()]
     assert [link.query_string for link in links] == [
         f"niveau=departement&territoire={p['code']}" for p in expected.peers
     ]
     assert "Territoires comparables" in _text(app)
-    assert _zoom(app) < zoom_alone  # the view widens to frame the peers across France
+    assert _width(app) > width_alone  # the view widens to frame the peers across France
 
 
 def test_carte_peers_of_a_commune_come_from_its_region_and_follow_the_url(store):
@@ -124,6 +127,5 @@ def test_carte_peers_of_a_commune_come_from_its_region_and_follow_the_url(store)
     app.run()
     assert not app.exception
     expected = find_peers(store, "commune", "42218", same_region=True)
-    (outline,) = [layer for layer in _layers(app) if layer.get("color") == HIGHLIGHT_COLOUR]
-    assert len(outline["source"]["features"]) == len(expected.peers)
+    assert len(_highlighted(app)) == len(expected.peers)
     assert "région Auvergne-Rhône-Alpes" in _text(app)

@@ -215,13 +215,7 @@ def choropleth(
     if points is not None:
         fig.add_trace(points)
     _add_outline(fig, level, scope, selected, highlight)
-    if highlight:  # frame the selection and its highlighted peers together
-        table = geo.table(level, scope)
-        shown = table[table["code"].isin([*highlight, selected])]
-        centre, zoom = fit_view(tuple(float(v) for v in shown.total_bounds), width_px, height)
-    else:
-        box = bounds(geo, level, scope, selected)
-        centre, zoom = fit_view(around(box) if selected is not None else box, width_px, height)
+    centre, zoom = fit_view(view_box(level, scope, selected, highlight), width_px, height)
     fig.update_layout(
         map={"style": "white-bg", "center": centre, "zoom": zoom},
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
@@ -234,7 +228,22 @@ def choropleth(
     return fig
 
 
+def view_box(
+    level: str, scope: str, selected: str | None = None, highlight: list[str] | None = None
+) -> tuple[float, ...]:
+    """The box a map opens on: the scope, a selection with ~120 km around it, or the
+    selection and its highlighted peers together."""
+    geo = geography()
+    if highlight:
+        table = geo.table(level, scope)
+        shown = table[table["code"].isin([*highlight, selected])]
+        return tuple(float(v) for v in shown.total_bounds)
+    box = bounds(geo, level, scope, selected)
+    return around(box) if selected is not None else box
+
+
 HIGHLIGHT_COLOUR = "#e65100"
+SELECTED_COLOUR = "#00b8d9"
 
 
 def _add_outline(
@@ -277,7 +286,7 @@ def _add_outline(
                 {
                     "source": shape.iloc[0].__geo_interface__,
                     "type": "line",
-                    "color": "#00b8d9",
+                    "color": SELECTED_COLOUR,
                     "line": {"width": 4},
                 }
             )
@@ -344,9 +353,10 @@ def show_map(fig: go.Figure, key: str):
     )
 
 
+HEAVY_DOWNLOAD = "environ 2 Mo"  # the national commune map file, gzipped (ui/fastmap.py)
 HEAVY_SCOPES = {
-    "metropole": "Toutes les communes de France métropolitaine (carte lourde, ~15 s)",
-    "france": "Toutes les communes de France, outre-mer compris (carte lourde, ~15 s)",
+    "metropole": f"Toutes les communes de France métropolitaine (carte lourde, {HEAVY_DOWNLOAD})",
+    "france": f"Toutes les communes de France, outre-mer compris (carte lourde, {HEAVY_DOWNLOAD})",
 }
 
 
@@ -368,7 +378,8 @@ def map_scope_picker(level: str, selected: str | None, key: str = "perimetre_etu
     """Scope of the map; at commune level the national map is an explicit, announced choice.
 
     Switching to communes from a national scope opens the région of the selected territory:
-    ~35 000 communes take about 15 s to draw, so they are only drawn when asked for.
+    ~35 000 communes weigh about 2 MB to download the first time, so they are only drawn when
+    asked for.
     """
     geo = geography()
     previous_level = st.session_state.get(f"{key}-niveau")

@@ -23,15 +23,15 @@ from ui.common import (
     sources_footer,
     write_query,
 )
+from ui.fastmap import show_fast_map
 from ui.maps import (
+    HEAVY_DOWNLOAD,
     HEAVY_SCOPES,
     category_palette,
-    choropleth,
     legend_html,
     map_scope_picker,
     palette,
-    selected_code,
-    show_map,
+    view_box,
 )
 from ui.peers import peers_of, show_peers
 from ui.state import geography, store, values
@@ -166,16 +166,17 @@ if peers_shown:
         "similar_size": False,
     })  # fmt: skip
 
-height, width_px = (700, 1300) if projection_mode() else (620, 660)  # fits 1920×1080
+height = 700 if projection_mode() else 620  # fits 1920×1080
 if on_phone():
-    height, width_px = 380, 340
+    height = 380
 with map_col:
+    highlight = [p["code"] for p in comparables["comparables"]] if comparables else None
     if level == "commune" and scope in HEAVY_SCOPES:
         st.caption(
-            f"Carte lourde : {format_number(len(table))} communes, une quinzaine de secondes "
-            "pour l'afficher (puis à chaque changement d'indicateur)."
+            f"{format_number(len(table))} communes : carte lourde, dessinée dans le navigateur "
+            f"({HEAVY_DOWNLOAD} à charger la première fois)."
         )
-    fig = choropleth(
+    clicked = show_fast_map(
         level,
         scope,
         table["code"],
@@ -185,16 +186,15 @@ with map_col:
         hover_label,
         shown_unit,
         decimals,
-        ranks=rank,
-        rank_total=n_ranked,
+        view_box(level, scope, selected or None, highlight),
+        key=f"carte-{level}-{scope}",
+        ranks=None if categorical else rank,
+        rank_total=None if categorical else n_ranked,
         selected=selected or None,
+        highlight=highlight,
+        categories=list(indicator.categories) if categorical else None,
         height=height,
-        width_px=width_px,
-        labels=labels,
-        highlight=[p["code"] for p in comparables["comparables"]] if comparables else None,
     )
-    event = show_map(fig, key=f"carte-{level}-{scope}")
-    clicked = selected_code(event)
     if clicked and clicked != selected:
         selected = clicked
         if peers_shown:  # redraw the highlights around the new selection

@@ -29,6 +29,7 @@ __all__ = [
     "STATIC_DIR",
     "GEOJSON_DECIMALS",
     "around",
+    "display_geometry",
     "fill_gaps",
     "geojson_bytes",
     "write_geojson",
@@ -79,12 +80,11 @@ def fill_gaps(geometries: np.ndarray, min_area: float = 0.0) -> np.ndarray:
     return np.array(filled, dtype=object)
 
 
-def geojson_bytes(geo: Geography, level: str, scope: str) -> bytes:
-    """FeatureCollection of a level's display geometry.
+def display_geometry(geo: Geography, level: str, scope: str) -> tuple[list, list, np.ndarray]:
+    """Codes, names and display geometry of a level and scope (units without geometry left out).
 
-    Each feature's id is its code; its properties hold the code and the name made inert by
-    :func:`territorial.text.safetext.inert` (shown on hover by plotly, which decodes the
-    character references: a user-supplied name cannot inject markup or a link).
+    The geometry is the one every map draws: gaps between simplified units filled
+    (:func:`fill_gaps`), coordinates rounded to ``GEOJSON_DECIMALS``.
     """
     table = geo.table(level, scope).dropna(subset=["geometry"])
     whole = geo.table(level, "france").dropna(subset=["geometry"])  # enclaves across the scope
@@ -96,13 +96,22 @@ def geojson_bytes(geo: Geography, level: str, scope: str) -> bytes:
         )
     )
     geometry = _round(np.array([filled[c] for c in table["code"]], dtype=object), GEOJSON_DECIMALS)
-    names = [json.dumps(inert(n), ensure_ascii=False) for n in table["nom"]]
+    return list(table["code"]), list(table["nom"]), geometry
+
+
+def geojson_bytes(geo: Geography, level: str, scope: str) -> bytes:
+    """FeatureCollection of a level's display geometry.
+
+    Each feature's id is its code; its properties hold the code and the name made inert by
+    :func:`territorial.text.safetext.inert` (shown on hover by plotly, which decodes the
+    character references: a user-supplied name cannot inject markup or a link).
+    """
+    codes, names, geometry = display_geometry(geo, level, scope)
+    names = [json.dumps(inert(n), ensure_ascii=False) for n in names]
     features = [
         f'{{"type":"Feature","id":{json.dumps(code)},"properties":{{"code":{json.dumps(code)},'
         f'"nom":{name}}},"geometry":{shape}}}'
-        for code, name, shape in zip(
-            table["code"], names, shapely.to_geojson(geometry), strict=True
-        )
+        for code, name, shape in zip(codes, names, shapely.to_geojson(geometry), strict=True)
     ]
     return ('{"type":"FeatureCollection","features":[' + ",".join(features) + "]}").encode()
 

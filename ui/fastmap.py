@@ -1,0 +1,195 @@
+"""The canvas map of many units (the national commune map), a Streamlit v2 component.
+
+Plotly's map tiles a GeoJSON of ~35 000 communes in WebGL again at every change, which
+takes 10–15 s in a browser without a GPU. This map draws the same display geometry with
+the browser's 2D canvas from a static binary file (:mod:`territorial.geo.binmap`, sent
+once and cached), and each rerun only sends, per commune in the file's order, its class,
+value and rank: a few hundred kilobytes, painted in well under a second.
+
+Hover shows the name, the value and the rank; a click selects the territory (returned by
+:func:`show_fast_map`); the wheel zooms, dragging pans, a double click or « ⟲ » goes back to
+the initial view. After each paint the map's element carries ``data-paints`` and
+``data-sig`` (the signature of the values drawn), which the browser tests and the
+benchmark read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from territorial.analysis.classify import Classification
+from territorial.geo.binmap import NATIONAL_TOLERANCE, write_units
+from territorial.text.safetext import inert
+from ui.common import projection_mode
+from ui.maps import HIGHLIGHT_COLOUR, MISSING_COLOUR, SELECTED_COLOUR, static_url
+from ui.state import geography
+
+__all__ = ["map_file", "payload", "read_payload", "show_fast_map"]
+
+_JS = (Path(__file__).with_name("fastmap.js")).read_text(encoding="utf-8")
+_CSS = """
+.dt-fastmap { position: relative; width: 100%; background: #ffffff; touch-action: none;
+  overflow: hidden; }
+.dt-fastmap canvas { display: block; cursor: grab; }
+.dt-fastmap-tip { position: absolute; pointer-events: none; background: #ffffff;
+  border: 1px solid #555555; padding: 4px 8px; font: 15px/1.35 "Source Sans Pro", sans-serif;
+  color: #222222; max-width: 320px; box-shadow: 0 1px 4px rgba(0,0,0,.25); }
+.dt-projection .dt-fastmap-tip { font-size: 26px; max-width: 560px; }
+.dt-fastmap-buttons { position: absolute; top: 8px; right: 8px; display: flex;
+  flex-direction: column; gap: 4px; }
+.dt-fastmap-buttons button { width: 32px; height: 32px; font-size: 18px; line-height: 1;
+  border: 1px solid #999999; border-radius: 4px; background: #ffffff; cursor: pointer; }
+.dt-projection .dt-fastmap-buttons button { width: 48px; height: 48px; font-size: 26px; }
+.dt-fastmap-status { position: absolute; top: 45%; width: 100%; text-align: center;
+  color: #555555; font: 16px "Source Sans Pro", sans-serif; }
+"""
+_component = st.components.v2.component("dt_fastmap", html="", css=_CSS, js=_JS)
+
+# Borders of the coarser levels (départements, régions) drawn over the units, so that one
+# can tell where one is.
+_OUTLINES = [("departement", "#777777", 0.7), ("region", "#222222", 1.4)]
+_FINER_THAN = {"region": set(), "departement": {"region"}}
+MISSING_CLASS = 255
+
+
+@st.cache_resource(show_spinner="Préparation de la carte des communes…", max_entries=8)
+def _map_file(level: str, scope: str, perimeters_hash: str) -> tuple[str, tuple[str, ...]]:
+    del perimeters_hash  # part of the cache key: the geometry of a perimeter set
+    tolerance = NATIONAL_TOLERANCE if level == "commune" else 0.0
+    path, codes = write_units(geography(), level, scope, tolerance)
+    return static_url(path), tuple(codes)
+
+
+def map_file(level: str, scope: str) -> tuple[str, tuple[str, ...]]:
+    """URL of the binary map file of a level and scope, and the codes in its order."""
+    return _map_file(level, scope, geography().perimeters_hash)
+
+
+def payload(
+    meta: dict,
+    order: tuple[str, ...],
+    codes: pd.Series,
+    values: pd.Series,
+    classes: pd.Series,
+    ranks: pd.Series | None,
+) -> bytes:
+    """The bytes of one rerun: JSON header, then per unit of ``order`` (the map file's
+    order) a float64 value, an int32 rank (0: none) and a uint8 class (255: missing).
+
+    >>> codes = pd.Series(["b", "a"])
+    >>> blob = payload({"x": 1}, ("a", "b", "c"), codes, pd.Series([2.0, 1.0]),
+    ...                pd.Series([1, 0]), pd.Series([1.0, 2.0]))
+    >>> n = struct.unpack_from("<I", blob)[0]
+    >>> json.loads(blob[4:4 + n])["n"], np.frombuffer(blob[-3:], "u1").tolist()
+    (3, [0, 1, 255])
+    """
+    position = pd.Series(np.arange(len(codes)), index=codes.to_numpy())
+    index = position.reindex(list(order)).to_numpy()
+    found = ~np.isnan(index)
+    take = index[found].astype(int)
+    n = len(order)
+    shown = np.full(n, np.nan)
+    shown[found] = values.to_numpy(dtype=float)[take]
+    rank = np.zeros(n, dtype="<i4")
+    if ranks is not None:
+        rank[found] = pd.Series(ranks).fillna(0).to_numpy()[take].astype(int)
+    cls = np.full(n, MISSING_CLASS, dtype="u1")
+    raw_classes = classes.to_numpy()[take]
+    cls[found] = np.where(raw_classes < 0, MISSING_CLASS, raw_classes).astype("u1")
+    cls[np.isnan(shown)] = MISSING_CLASS
+    signature = hashlib.sha256(shown.tobytes() + cls.tobytes()).hexdigest()[:12]
+    header = json.dumps({**meta, "n": n, "sig": signature}, ensure_ascii=False).encode()
+    padding = b"\0" * (-(4 + len(header)) % 8)
+    return b"".join(
+        [
+            struct.pack("<I", len(header)),
+            header,
+            padding,
+            shown.astype("<f8").tobytes(),
+            rank.tobytes(),
+            cls.tobytes(),
+        ]
+    )
+
+
+def read_payload(blob: bytes) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
+    """The header, values, ranks and classes of a :func:`payload` (for tests and tools)."""
+    (n_json,) = struct.unpack_from("<I", blob)
+    meta = json.loads(blob[4 : 4 + n_json])
+    offset = 4 + n_json + (-(4 + n_json) % 8)
+    n = meta["n"]
+    values = np.frombuffer(blob, "<f8", n, offset)
+    ranks = np.frombuffer(blob, "<i4", n, offset + 8 * n)
+    classes = np.frombuffer(blob, "u1", n, offset + 12 * n)
+    return meta, values, ranks, classes
+
+
+def show_fast_map(
+    level: str,
+    scope: str,
+    codes: pd.Series,
+    values: pd.Series,
+    classification: Classification,
+    colours: list[str],
+    hover_label: str,
+    unit: str,
+    decimals: int,
+    view: tuple[float, ...],
+    key: str,
+    ranks: pd.Series | None = None,
+    rank_total: int | None = None,
+    selected: str | None = None,
+    highlight: list[str] | None = None,
+    categories: list[str] | None = None,
+    height: int = 620,
+    missing_label: str = "Donnée manquante",
+) -> str | None:
+    """Draw the canvas map; return the code of a territory clicked in this rerun.
+
+    ``codes``, ``values``, ``ranks`` and ``classification.classes`` are aligned; texts
+    (``hover_label``, ``unit``, ``categories``) are made inert here and shown as plain
+    text by the map.
+    """
+    url, order = map_file(level, scope)
+    position = {code: i for i, code in enumerate(order)}
+    meta = {
+        "geometry": url,
+        "outlines": [
+            {"url": map_file(outline, "france")[0], "color": colour, "width": width}
+            for outline, colour, width in _OUTLINES
+            if outline in _FINER_THAN.get(level, {"region", "departement"})
+        ],
+        "colours": list(colours),
+        "missing_colour": MISSING_COLOUR,
+        "label": inert(hover_label),
+        "unit": inert(unit),
+        "decimals": int(decimals),
+        "rank_total": int(rank_total) if rank_total else None,
+        "categories": [inert(c) for c in categories] if categories else None,
+        "selected": position.get(selected, -1) if selected else -1,
+        "highlight": [position[c] for c in highlight or [] if c in position],
+        "highlight_colour": HIGHLIGHT_COLOUR,
+        "selected_colour": SELECTED_COLOUR,
+        "view": [round(float(v), 6) for v in view],
+        "height": int(height),
+        "projection": projection_mode(),
+        "missing_label": inert(missing_label),
+    }
+    data = payload(
+        meta,
+        order,
+        codes.reset_index(drop=True),
+        values.reset_index(drop=True).round(decimals),
+        classification.classes.reset_index(drop=True),
+        ranks.reset_index(drop=True) if ranks is not None else None,
+    )
+    result = _component(key=key, data=data, height=height, on_clicked_change=lambda: None)
+    clicked = getattr(result, "clicked", None)
+    return str(clicked) if clicked else None
