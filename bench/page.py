@@ -28,7 +28,7 @@ window.__bench = {
   fastmap() {
     const cached = this.fastmapElement;
     if (cached && cached.isConnected) return cached;
-    for (const host of document.querySelectorAll('[data-testid="stBidiComponent"] *, div')) {
+    for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
       const found = host.shadowRoot && host.shadowRoot.querySelector('.dt-fastmap');
       if (found) return (this.fastmapElement = found);
     }

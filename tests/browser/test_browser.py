@@ -19,6 +19,7 @@ pytestmark = pytest.mark.browser
 RUN_TIMEOUT = 90_000  # ms: a cold first run loads the geography and the indicators
 MAP_TIMEOUT = 45  # s: GeoJSON fetch + MapLibre drawing
 GEOJSON = re.compile(r"/app/static/geo/[^/?]+\.geojson(\?|$)")
+MAPFILE = re.compile(r"/app/static/geo/[^/?]+\.bin(\?|$)")
 
 # (artefact name, URL, page title (h1), another heading the page must show or None)
 PAGES = [
@@ -49,7 +50,10 @@ def wait_for_app(page, timeout: int = RUN_TIMEOUT) -> None:
             && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(chart => {
                 const plot = chart.querySelector('.js-plotly-plot');
                 return !!plot && !!plot._fullLayout;
-            });
+            })
+            && [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
+                .map(host => host.shadowRoot && host.shadowRoot.querySelector('.dt-fastmap'))
+                .every(map => !map || !!map.dataset.paints);
     }"""
     page.wait_for_function(script, timeout=timeout)
     page.wait_for_timeout(500)  # a script may trigger a rerun right after finishing
@@ -170,7 +174,7 @@ def full_page_screenshot(page, path) -> None:
         height = needed
         page.set_viewport_size({"width": width, "height": height})
         page.wait_for_timeout(800)
-    for figure in maps(page).all():
+    for figure in [*maps(page).all(), *page.locator(".dt-fastmap[data-paints]").all()]:
         wait_for_map_drawn(page, figure)
     page.screenshot(path=str(path), clip={"x": 0, "y": 0, "width": width, "height": needed})
     if height != original["height"]:
@@ -199,45 +203,67 @@ def paragraph_font_size(page) -> float:
 # --------------------------------------------------------------------------- tests
 
 
+def canvas_map(page):
+    """The Carte's canvas map (ui/fastmap.js; Playwright's CSS engine enters shadow roots)."""
+    return page.locator(".dt-fastmap[data-paints]").first
+
+
 def test_carte_draws_epci_features(page):
-    geojson = []
+    files = []
     page.on(
-        "response",
-        lambda r: geojson.append((r.status, r.url)) if GEOJSON.search(r.url) else None,
+        "response", lambda r: files.append((r.status, r.url)) if MAPFILE.search(r.url) else None
     )
     open_page(page, "/?niveau=epci")
     assert_no_exception(page, "Carte (EPCI)")
     assert main_title(page) == "Carte des territoires"
 
-    figure = maps(page).first
+    figure = canvas_map(page)
     figure.wait_for(timeout=RUN_TIMEOUT)
-    page.wait_for_function(
-        """() => { const d = document.querySelector('.js-plotly-plot');
-                   return d && d._fullData && d._fullData[0]
-                       && d._fullData[0].locations && d._fullData[0].locations.length > 0; }""",
-        timeout=RUN_TIMEOUT,
-    )
-    trace = page.evaluate(
-        """() => { const t = document.querySelector('.js-plotly-plot')._fullData[0];
-                   return {type: t.type, n: t.locations.length,
-                           geojson: typeof t.geojson === 'string' ? t.geojson : null}; }"""
-    )
-    assert trace["type"] == "choroplethmap", trace
-    assert trace["n"] > 1000, f"only {trace['n']} EPCI in the map trace"
-    assert trace["geojson"] and "epci-" in trace["geojson"], (
-        f"the map should reference the static EPCI GeoJSON by URL, got {trace['geojson']!r}"
-    )
-
     png = wait_for_map_drawn(page, figure)
-    fetched = [url for status, url in geojson if status == 200]
+    fetched = [url for status, url in files if status == 200]
     assert any("/epci-" in url for url in fetched), (
-        f"the EPCI GeoJSON was not served with status 200; GeoJSON responses: {geojson}"
+        f"the EPCI map file was not served with status 200; map files: {files}"
     )
     distinct, coloured = image_stats(png)
-    assert distinct >= 100, f"map looks too uniform: {distinct} distinct colours"
+    assert distinct >= 50, f"map looks too uniform: {distinct} distinct colours"
     assert coloured >= 0.25, f"only {coloured:.1%} of the map is coloured"
     assert "territoire" not in parse_qs(urlparse(page.url).query)
     assert parse_qs(urlparse(page.url).query).get("niveau") == ["epci"]
+
+
+def _hover_a_territory(page, box) -> str:
+    """Move over the map's centre until the tooltip shows a territory; its text."""
+    tip = page.locator(".dt-fastmap-tip")
+    for dx, dy in [(0, 0), (25, 10), (-30, 20), (40, -30), (-50, -40)]:
+        page.mouse.move(box["x"] + box["width"] / 2 + dx, box["y"] + box["height"] / 2 + dy)
+        page.wait_for_timeout(150)
+        if tip.is_visible():
+            return tip.inner_text()
+    raise AssertionError("no tooltip over the centre of the map")
+
+
+def test_the_canvas_map_hovers_selects_and_zooms(page):
+    open_page(page, "/?niveau=departement&indicateur=population")
+    figure = canvas_map(page)
+    figure.wait_for(timeout=RUN_TIMEOUT)
+    box = figure.bounding_box()
+    text = _hover_a_territory(page, box)
+    assert "Population municipale" in text and "hab." in text, text
+    assert re.search(r"Rang : [\d\u202f\xa0]+(er|e) / 96", text), text
+
+    before = figure.screenshot()
+    page.mouse.wheel(0, -400)  # zoom in around the cursor
+    page.wait_for_timeout(500)
+    assert figure.screenshot() != before, "the wheel did not zoom the map"
+    figure.get_by_role("button", name="Vue initiale").click()
+    page.wait_for_timeout(300)
+
+    name = _hover_a_territory(page, box).splitlines()[0]
+    page.mouse.down()  # a click without moving: select the territory under the cursor
+    page.mouse.up()
+    page.wait_for_url(re.compile(r"[?&]territoire=\w+"), timeout=RUN_TIMEOUT)
+    wait_for_app(page)
+    page.get_by_role("heading", name=name, exact=True).first.wait_for(timeout=RUN_TIMEOUT)
 
 
 def test_search_a_commune_then_open_its_fiche(page, screenshot_dir):

@@ -40,7 +40,7 @@ def open_at(browser, app_url):
 
 
 def _map_box(page) -> dict:
-    return page.locator(".js-plotly-plot").first.bounding_box()
+    return page.locator(".dt-fastmap").first.bounding_box()
 
 
 def test_the_whole_map_is_on_the_first_screen_at_1440(open_at, screenshot_dir):
