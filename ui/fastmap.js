@@ -275,6 +275,7 @@ function draw(state) {
   };
   strokeUnits(meta.highlight || [], meta.highlight_colour, 3);
   if (meta.selected >= 0) strokeUnits([meta.selected], meta.selected_colour, 4);
+  drawLabels(state, ctx);
   // Painted: the frame with these values is on screen after the next animation frame.
   const sig = meta.sig;
   requestAnimationFrame(() => {
@@ -283,6 +284,39 @@ function draw(state) {
     state.wrap.dataset.sig = sig;
     state.wrap.dataset.paintedAt = String(performance.now());
   });
+}
+
+// Names of the surrounding units (those wide enough on screen for their name, without
+// overlapping) and of the selected territory, in screen pixels over a white halo.
+function drawLabels(state, ctx) {
+  const { meta } = state.payload;
+  const r = state.ratio;
+  const size = meta.projection ? 20 : 12;
+  ctx.setTransform(r, 0, 0, r, 0, 0);
+  ctx.textAlign = "center";
+  ctx.textBaseline = "middle";
+  ctx.lineJoin = "round";
+  const placed = [];
+  const put = (label, font, force) => {
+    const [text, lon, lat, span] = label;
+    const x = state.tx + state.k * lon * Math.PI / 180;
+    const y = state.ty - state.k * mercatorY(lat);
+    ctx.font = font;
+    const width = ctx.measureText(plain(text)).width;
+    if (!force && state.k * span * Math.PI / 180 < width + 8) return;
+    const box = [x - width / 2 - 3, y - size / 2 - 3, x + width / 2 + 3, y + size / 2 + 3];
+    if (box[2] < 0 || box[0] > state.width || box[3] < 0 || box[1] > state.height) return;
+    if (!force && placed.some((b) => b[0] < box[2] && box[0] < b[2] && b[1] < box[3] && box[1] < b[3])) return;
+    placed.push(box);
+    ctx.strokeStyle = "rgba(255,255,255,0.9)";
+    ctx.lineWidth = 3;
+    ctx.strokeText(plain(text), x, y);
+    ctx.fillStyle = "#1a1a1a";
+    ctx.fillText(plain(text), x, y);
+  };
+  const family = '"Source Sans Pro", "Source Sans 3", sans-serif';
+  if (meta.selected_label) put(meta.selected_label, `bold ${size + 2}px ${family}`, true);
+  for (const label of meta.labels || []) put(label, `${size}px ${family}`, false);
 }
 
 function unitAt(state, event) {

@@ -59,6 +59,26 @@ _FINER_THAN = {"region": set(), "departement": {"region"}}
 MISSING_CLASS = 255
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _labels(level: str, perimeters_hash: str) -> dict[str, list]:
+    """Name, label point (longitude, latitude) and width in degrees of each unit of a level."""
+    del perimeters_hash  # part of the cache key
+    table = geography().table(level, "france").dropna(subset=["geometry"])
+    points = table.geometry.representative_point()
+    bounds = table.geometry.bounds
+    return {
+        code: [inert(name), round(point.x, 4), round(point.y, 4), round(east - west, 4)]
+        for code, name, point, west, east in zip(
+            table["code"], table["nom"], points, bounds["minx"], bounds["maxx"], strict=True
+        )
+    }
+
+
+def _label_level(level: str) -> str:
+    """The level whose names are written on the map: the finest outline drawn over it."""
+    return {"region": "region", "departement": "region"}.get(level, "departement")
+
+
 @st.cache_resource(show_spinner="Préparation de la carte des communes…", max_entries=8)
 def _map_file(level: str, scope: str, perimeters_hash: str) -> tuple[str, tuple[str, ...]]:
     del perimeters_hash  # part of the cache key: the geometry of a perimeter set
@@ -178,6 +198,10 @@ def show_fast_map(
         "highlight_colour": HIGHLIGHT_COLOUR,
         "selected_colour": SELECTED_COLOUR,
         "view": [round(float(v), 6) for v in view],
+        "labels": list(_labels(_label_level(level), geography().perimeters_hash).values()),
+        "selected_label": (
+            _labels(level, geography().perimeters_hash).get(selected) if selected else None
+        ),
         "height": int(height),
         "projection": projection_mode(),
         "missing_label": inert(missing_label),
