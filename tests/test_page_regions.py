@@ -1,7 +1,6 @@
 """Régions page (AppTest) and its pure core ``territorial.analysis.compare``."""
 
 import html
-import json
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,7 @@ from territorial.analysis.compare import (
 )
 from territorial.indicators.store import IndicatorStore
 from territorial.text.formatting import format_number
+from ui.fastmap import read_payload
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGE = "views/regions.py"
@@ -226,11 +226,13 @@ def test_unknown_query_values_fall_back_to_defaults():
 
 
 @pytest.mark.parametrize(
-    ("view", "charts"), [("graphiques", 5), ("cartes", 5), ("ecarts", 0), ("comparer", 1)]
+    ("view", "charts", "maps"),
+    [("graphiques", 5, 0), ("cartes", 0, 5), ("ecarts", 0, 0), ("comparer", 1, 0)],
 )
-def test_every_view_renders(view, charts):
+def test_every_view_renders(view, charts, maps):
     app = _open({"vue": view, "regions": "84,93"})
     assert len(app.get("plotly_chart")) == charts
+    assert len(app.get("bidi_component")) == maps
     if view == "cartes":
         assert len(app.expander) == 5  # each map's table one click away
         assert "Valeur la plus haute" in _text(app)
@@ -242,15 +244,8 @@ def test_every_view_renders(view, charts):
 
 def test_maps_reference_geometry_by_url():
     app = _open({"vue": "cartes", "indicateurs": "densite"})
-    spec = app.get("plotly_chart")[0].proto.spec
-    figure = json.loads(spec)
-    assert figure["data"][0]["geojson"].startswith("app/static/geo/region-metropole-")
-    assert '"coordinates"' not in spec and len(spec) < 20_000
-
-
-def test_projection_mode_keeps_it_simple():
-    app = _open({"mode": "projection", "vue": "cartes"})
-    assert any(b.label == "Quitter le mode projection" for b in app.button)
-    # settings folded away, no table expanders or downloads
-    assert [e.label for e in app.expander] == ["Réglages : indicateurs, régions, référence"]
-    assert not app.get("download_button")
+    blob = app.get("bidi_component")[0].proto.bytes
+    meta, values, ranks, _classes = read_payload(blob)
+    assert meta["geometry"].startswith("app/static/geo/region-metropole-")
+    assert meta["n"] == 13 and sorted(ranks.tolist()) == list(range(1, 14))
+    assert len(blob) < 20_000  # values only: the outlines stay in the static file

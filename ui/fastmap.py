@@ -28,7 +28,7 @@ from territorial.analysis.classify import Classification
 from territorial.geo.binmap import NATIONAL_TOLERANCE, write_units
 from territorial.text.safetext import inert
 from ui.common import projection_mode
-from ui.maps import HIGHLIGHT_COLOUR, MISSING_COLOUR, SELECTED_COLOUR, static_url
+from ui.maps import HIGHLIGHT_COLOUR, MISSING_COLOUR, SELECTED_COLOUR, static_url, view_box
 from ui.state import geography
 
 __all__ = ["map_file", "payload", "read_payload", "show_fast_map"]
@@ -161,8 +161,8 @@ def show_fast_map(
     hover_label: str,
     unit: str,
     decimals: int,
-    view: tuple[float, ...],
     key: str,
+    view: tuple[float, ...] | None = None,
     ranks: pd.Series | None = None,
     rank_total: int | None = None,
     selected: str | None = None,
@@ -173,10 +173,13 @@ def show_fast_map(
 ) -> str | None:
     """Draw the canvas map; return the code of a territory clicked in this rerun.
 
-    ``codes``, ``values``, ``ranks`` and ``classification.classes`` are aligned; texts
+    ``codes``, ``values``, ``ranks`` (integers) and ``classification.classes`` are aligned;
+    ``view`` (west, south, east, north) defaults to :func:`ui.maps.view_box`; texts
     (``hover_label``, ``unit``, ``categories``) are made inert here and shown as plain
     text by the map.
     """
+    if view is None:
+        view = view_box(level, scope, selected, highlight)
     url, order = map_file(level, scope)
     position = {code: i for i, code in enumerate(order)}
     meta = {

@@ -1,22 +1,16 @@
-"""Choropleth maps drawn by plotly from static GeoJSON files (geometry sent once).
-
-A change of indicator only sends codes, rounded values and ranks: names come from the
-GeoJSON's properties, colours from a stepped colour scale built on the class breaks.
-"""
+"""What every choropleth shares: palettes, the legend, the view a map opens on, the
+scope picker of the Carte (the maps themselves are drawn by :mod:`ui.fastmap`)."""
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from territorial.analysis.classify import Classification
-from territorial.geo.mapdata import around, bounds, fit_view, write_geojson
+from territorial.geo.mapdata import around, bounds
 from territorial.text.formatting import format_number
 from territorial.text.glossary import help_text
 from territorial.text.safetext import inert
-from ui.common import projection_mode, query_value
+from ui.common import query_value
 from ui.state import geography
 from ui.widgets import SCOPE_LABELS
 
@@ -68,166 +62,6 @@ def static_url(path) -> str:
     return f"app/static/geo/{path.name}"
 
 
-def stepped_scale(classification: Classification, colours: list[str]) -> tuple[list, float, float]:
-    """Plotly colour scale with flat steps at the class breaks, and its (zmin, zmax).
-
-    Each class owns ``(previous break, its break]``; a class reduced to one value (many
-    zeros, say) still gets its own colour at that exact value.
-    """
-    low, high = classification.lower, classification.bins[-1]
-    span = (high - low) or 1.0
-    step = 1e-9
-    scale, previous_end = [], None
-    for end, colour in zip(classification.bins, colours, strict=False):
-        begin = 0.0 if previous_end is None else previous_end + step
-        finish = max((end - low) / span, begin)
-        scale += [[min(begin, 1.0), colour], [min(finish, 1.0), colour]]
-        previous_end = finish
-    scale[-1][0] = 1.0
-    return scale, low, high
-
-
-def border_width(level: str, scope: str) -> float:
-    """White borders between units: none between the communes of all France, where they
-    would wash the colours out, thin ones between the communes of a région."""
-    if level != "commune":
-        return 0.6
-    if scope in {"metropole", "france"}:
-        return 0.0
-    return 0.15 if scope.startswith("region:") else 0.3
-
-
-def choropleth(
-    level: str,
-    scope: str,
-    codes: pd.Series,
-    values: pd.Series,
-    classification: Classification,
-    colours: list[str],
-    hover_label: str,
-    unit: str,
-    decimals: int,
-    ranks: pd.Series | None = None,
-    selected: str | None = None,
-    height: int = 620,
-    width_px: int = 660,
-    missing_label: str = "Donnée manquante",
-    points: go.Scattermap | None = None,
-    rank_total: int | None = None,
-    labels: pd.Series | None = None,
-    highlight: list[str] | None = None,
-) -> go.Figure:
-    """Choropleth whose GeoJSON is referenced by URL, never embedded in the figure.
-
-    ``ranks`` are texts ("3e / 96"), or integers when ``rank_total`` is given: then only
-    the integers travel to the browser and the template writes "Xe / total" (the first
-    units get their own one-unit trace, for "1er"). ``highlight`` codes (the selected
-    territory's comparables) get an orange outline.
-    """
-    geo = geography()
-    url = static_url(write_geojson(geo, level, scope))
-    codes = codes.reset_index(drop=True)
-    values = values.reset_index(drop=True).round(decimals)
-    present = values.notna().to_numpy()
-    unit_text = f" {inert(unit)}" if unit else ""
-    total = format_number(rank_total) if rank_total is not None else ""
-    rank_part = ""
-    if ranks is not None:
-        rank_part = "<br>Rang : %{customdata}" + (f"e / {total}" if rank_total is not None else "")
-    template = (
-        "<b>%{properties.nom}</b><br>"
-        + inert(hover_label)
-        + " : %{z:,."
-        + str(decimals)
-        + "f}"
-        + unit_text
-        + rank_part
-        + "<extra></extra>"
-    )
-    if labels is not None:  # a typology: the class name, no rank
-        ranks = None
-        template = (
-            "<b>%{properties.nom}</b><br>" + inert(hover_label) + " : %{customdata}<extra></extra>"
-        )
-    fig = go.Figure()
-    if classification.k:
-        scale, zmin, zmax = stepped_scale(classification, colours)
-        trace = go.Choroplethmap(
-            geojson=url,
-            featureidkey="id",
-            locations=codes[present].to_numpy(),
-            z=values[present].to_numpy(),
-            zmin=zmin,
-            zmax=zmax,
-            colorscale=scale,
-            showscale=False,
-            marker_line_width=border_width(level, scope),
-            marker_line_color="#ffffff",
-            hovertemplate=template,
-        )
-        if labels is not None:
-            trace.customdata = labels.reset_index(drop=True)[present].map(inert).to_numpy()
-        if ranks is not None:
-            shown_ranks = ranks.reset_index(drop=True)
-            first = (shown_ranks == 1).to_numpy() & present if rank_total is not None else None
-            if first is not None:
-                shown_ranks = shown_ranks.fillna(0).astype(int)
-                trace.update(
-                    locations=codes[present & ~first].to_numpy(),
-                    z=values[present & ~first].to_numpy(),
-                )
-                trace.customdata = shown_ranks[present & ~first].to_numpy()
-            else:
-                trace.customdata = shown_ranks[present].to_numpy()
-        fig.add_trace(trace)
-        if ranks is not None and first is not None and first.any():
-            fig.add_trace(
-                go.Choroplethmap(
-                    geojson=url,
-                    featureidkey="id",
-                    locations=codes[first].to_numpy(),
-                    z=values[first].to_numpy(),
-                    zmin=zmin,
-                    zmax=zmax,
-                    colorscale=scale,
-                    showscale=False,
-                    marker_line_width=trace.marker.line.width,
-                    marker_line_color="#ffffff",
-                    hovertemplate=template.replace("%{customdata}e", "1er"),
-                )
-            )
-    if not present.all():
-        fig.add_trace(
-            go.Choroplethmap(
-                geojson=url,
-                featureidkey="id",
-                locations=codes[~present].to_numpy(),
-                z=np.zeros(int((~present).sum())),
-                colorscale=[[0, MISSING_COLOUR], [1, MISSING_COLOUR]],
-                showscale=False,
-                marker_line_width=border_width(level, scope),
-                marker_line_color="#ffffff",
-                hovertemplate="<b>%{properties.nom}</b><br>"
-                + inert(missing_label)
-                + "<extra></extra>",
-            )
-        )
-    if points is not None:
-        fig.add_trace(points)
-    _add_outline(fig, level, scope, selected, highlight)
-    centre, zoom = fit_view(view_box(level, scope, selected, highlight), width_px, height)
-    fig.update_layout(
-        map={"style": "white-bg", "center": centre, "zoom": zoom},
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        height=height,
-        separators=", ",
-        uirevision=f"{level}-{scope}-{selected}-{bool(highlight)}",
-        clickmode="event+select",
-        hoverlabel={"font_size": 26 if projection_mode() else 15},
-    )
-    return fig
-
-
 def view_box(
     level: str, scope: str, selected: str | None = None, highlight: list[str] | None = None
 ) -> tuple[float, ...]:
@@ -244,53 +78,6 @@ def view_box(
 
 HIGHLIGHT_COLOUR = "#e65100"
 SELECTED_COLOUR = "#00b8d9"
-
-
-def _add_outline(
-    fig: go.Figure, level: str, scope: str, selected: str | None, highlight: list[str] | None = None
-) -> None:
-    """Région borders drawn from our own data (no basemap needed), highlights, the selection."""
-    geo = geography()
-    layers = []
-    if level in {"commune", "epci", "perimetre"}:  # the départements, to tell where one is
-        departement_url = static_url(write_geojson(geo, "departement", "france"))
-        layers.append(
-            {"source": departement_url, "type": "line", "color": "#777777", "line": {"width": 0.7}}
-        )
-    if level != "region":
-        region_url = static_url(write_geojson(geo, "region", "france"))
-        layers.append(
-            {"source": region_url, "type": "line", "color": "#222222", "line": {"width": 1.4}}
-        )
-    if highlight:
-        table = geo.table(level, scope)
-        shapes = table.loc[table["code"].isin(highlight), "geometry"].dropna()
-        if len(shapes):
-            features = {"type": "FeatureCollection", "features": [
-                {"type": "Feature", "properties": {}, "geometry": shape.__geo_interface__}
-                for shape in shapes
-            ]}  # fmt: skip
-            layers.append(
-                {
-                    "source": features,
-                    "type": "line",
-                    "color": HIGHLIGHT_COLOUR,
-                    "line": {"width": 3},
-                }
-            )
-    if selected is not None:
-        table = geo.table(level, scope)
-        shape = table.loc[table["code"] == selected, "geometry"]
-        if len(shape) and shape.iloc[0] is not None:
-            layers.append(
-                {
-                    "source": shape.iloc[0].__geo_interface__,
-                    "type": "line",
-                    "color": SELECTED_COLOUR,
-                    "line": {"width": 4},
-                }
-            )
-    fig.update_layout(map_layers=layers)
 
 
 def legend_html(
@@ -326,31 +113,6 @@ def legend_html(
         )
     header = "<tr><td></td><td><b>Classe</b></td><td><b>Territoires</b></td></tr>"
     return f"<div class='dt-legend'><table>{header}{''.join(rows)}</table></div>"
-
-
-def selected_code(event) -> str | None:
-    """Code of the clicked territory in a ``st.plotly_chart`` selection event."""
-    try:
-        points = event.selection.points
-    except AttributeError:
-        return None
-    for point in points:
-        code = point.get("location") or point.get("properties", {}).get("code")
-        if code:
-            return str(code)
-    return None
-
-
-def show_map(fig: go.Figure, key: str):
-    """Render a map; clicking a territory returns its selection event."""
-    return st.plotly_chart(
-        fig,
-        key=key,
-        on_select="rerun",
-        selection_mode="points",
-        config={"displaylogo": False, "scrollZoom": True},
-        width="stretch",
-    )
 
 
 HEAVY_DOWNLOAD = "environ 2 Mo"  # the national commune map file, gzipped (ui/fastmap.py)

@@ -14,10 +14,11 @@ from territorial.analysis.compare import (
 )
 from territorial.geo.search import fold
 from territorial.outputs.export import to_csv_bytes
-from territorial.text.formatting import format_number, format_rank
+from territorial.text.formatting import format_number
 from territorial.text.safetext import inert
 from ui.common import query_value, write_query
-from ui.maps import choropleth, legend_html, palette
+from ui.fastmap import show_fast_map
+from ui.maps import legend_html, palette
 from ui.regions_common import (
     SMALL_GAP_PCT,
     _grid,
@@ -174,11 +175,8 @@ def show_maps(view: RegionView) -> None:
             kind = {"fragile_si_haut": "sequentiel", "fragile_si_bas": "sequentiel_inverse"}
             colours = palette(classification.k, kind.get(indicator.polarity, "bleu"))
             ranks = values.rank(ascending=False, method="min")
-            rank_text = [
-                format_rank(int(r), int(values.notna().sum())) if r == r else "–" for r in ranks
-            ]
             grid_title(indicator)
-            fig = choropleth(
+            show_fast_map(
                 "region",
                 "metropole",
                 view.table["code"],
@@ -188,15 +186,10 @@ def show_maps(view: RegionView) -> None:
                 indicator.label,
                 indicator.unit,
                 indicator.decimals,
-                ranks=pd.Series(rank_text),
-                height=height,
-                width_px=560 if view.projection else 300,
-            )
-            st.plotly_chart(
-                fig,
-                config={"displaylogo": False, "scrollZoom": False},
-                width="stretch",
                 key=f"carte-{indicator.id}",
+                ranks=ranks,
+                rank_total=int(values.notna().sum()),
+                height=height,
             )
             st.markdown(
                 legend_html(classification, colours, indicator.unit, fmt),

@@ -31,7 +31,6 @@ from ui.maps import (
     legend_html,
     map_scope_picker,
     palette,
-    view_box,
 )
 from ui.peers import peers_of, show_peers
 from ui.state import geography, store, values
@@ -186,7 +185,6 @@ with map_col:
         hover_label,
         shown_unit,
         decimals,
-        view_box(level, scope, selected or None, highlight),
         key=f"carte-{level}-{scope}",
         ranks=None if categorical else rank,
         rank_total=None if categorical else n_ranked,

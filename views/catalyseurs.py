@@ -13,11 +13,12 @@ from territorial.analysis.presets import DEFAULT_PRESET, FragilityError, availab
 from territorial.geo.mapdata import bounds, fit_view, write_geojson
 from territorial.outputs.deckmap import HEX_COLOURS, deck
 from territorial.outputs.export import to_csv_bytes
-from territorial.text.formatting import format_number, format_rank
+from territorial.text.formatting import format_number
 from territorial.text.glossary import help_text
 from territorial.text.safetext import inert
 from ui.common import page_header, projection_mode, query_value, sources_footer, write_query
-from ui.maps import choropleth, legend_html, palette, show_map, static_url
+from ui.fastmap import show_fast_map
+from ui.maps import legend_html, palette, static_url
 from ui.places import (
     EXAMPLE,
     chosen,
@@ -167,17 +168,13 @@ values = table[measure].astype(float)
 classification = classify(values.reset_index(drop=True), "quantiles", k=5)
 colours = palette(classification.k, "bleu")
 ranks = values.rank(ascending=False, method="min")
-rank_text = pd.Series(
-    [format_rank(int(r), int(values.notna().sum())) if r == r else "–" for r in ranks],
-    index=values.index,
-)
 map_col, side_col = st.columns([2.1, 1.4] if projection_mode() else [3, 1.2])
 with map_col:
-    fig = choropleth(
+    show_fast_map(
         level, scope, pd.Series(table.index), values, classification, colours, label, unit,
-        decimals, ranks=rank_text, height=520,
+        decimals, key=f"catalyseurs-{level}-{scope}", ranks=ranks,
+        rank_total=int(values.notna().sum()), height=520,
     )  # fmt: skip
-    show_map(fig, key=f"catalyseurs-{level}-{scope}")
 with side_col:
     st.markdown(f"**{inert(label)}** — {inert(LEVEL_LABELS[level])}")
     st.markdown(
@@ -280,12 +277,11 @@ if not blank.empty:
     gap_colours = palette(gap_classes.k, "sequentiel")
     gap_col, gap_side = st.columns([2.1, 1.4] if projection_mode() else [3, 1.2])
     with gap_col:
-        gap_fig = choropleth(
+        show_fast_map(
             level, scope, pd.Series(table.index), distance, gap_classes, gap_colours,
-            "Distance au lieu le plus proche", "km", 1, height=520,
-            missing_label="Pas une zone blanche",
+            "Distance au lieu le plus proche", "km", 1, key=f"zones-blanches-{level}-{scope}",
+            height=520, missing_label="Pas une zone blanche",
         )  # fmt: skip
-        show_map(gap_fig, key=f"zones-blanches-{level}-{scope}")
     with gap_side:
         st.markdown("**Distance au lieu le plus proche**")
         st.markdown(

@@ -17,7 +17,8 @@ from territorial.text.formatting import format_number
 from territorial.text.glossary import help_text
 from territorial.text.safetext import inert
 from ui.common import page_header, projection_mode, query_value, sources_footer, write_query
-from ui.maps import choropleth, legend_html, palette, selected_code, show_map
+from ui.fastmap import show_fast_map
+from ui.maps import legend_html, palette
 from ui.state import geography, store
 from ui.tables import number_column, rank_column, text_column
 from ui.widgets import level_picker, scope_picker
@@ -110,7 +111,7 @@ breaks = [
 classification = classify(scores.reset_index(drop=True), "manuel", breaks=breaks[:-1] or breaks)
 colours = palette(classification.k, "sequentiel")
 with map_col:
-    fig = choropleth(
+    clicked = show_fast_map(
         level,
         scope,
         pd.Series(scores.index),
@@ -120,11 +121,12 @@ with map_col:
         "Score de fragilité",
         "/ 100",
         1,
-        ranks=table["rang_texte"].reindex(scores.index).fillna("–"),
+        key=f"fragilites-{level}-{scope}",
+        ranks=table["rang"].reindex(scores.index),
+        rank_total=int(table["rang"].notna().sum()),
         selected=selected or None,
         height=740 if projection_mode() else 600,
     )
-    clicked = selected_code(show_map(fig, key=f"fragilites-{level}-{scope}"))
     if clicked:
         selected = clicked
 with side_col:
