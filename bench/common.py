@@ -98,6 +98,8 @@ BUDGETS = {
     "first_load_bytes.epci": 2 * MB,
     "first_load_bytes.commune_france": 12 * MB,
     "first_load_bytes.commune_region84": 2 * MB,
+    "first_map_s.commune_france": 5,  # issue 16: the first national commune map painted
+    "switch_click_to_map_ms.commune_france": 3000,  # issue 16: click to the new map painted
     "start_to_first_map_s": 6,
     "server_rss_mb.all_levels": 600,
     "sessions10.click_to_map_ms.p95": 2000,
