@@ -130,6 +130,7 @@ function setup(root) {
   const wrap = document.createElement("div");
   wrap.className = "dt-fastmap";
   const canvas = document.createElement("canvas");
+  canvas.setAttribute("role", "img");
   const tip = document.createElement("div");
   tip.className = "dt-fastmap-tip";
   tip.hidden = true;
@@ -184,7 +185,6 @@ function setup(root) {
     if (click) select(state, event);
   });
   canvas.addEventListener("pointerleave", () => { tip.hidden = true; });
-  canvas.addEventListener("dblclick", () => fitView(state, true));
   new ResizeObserver(() => resize(state)).observe(wrap);
   return state;
 }
@@ -382,6 +382,7 @@ export default function (component) {
   const payload = parsePayload(data);
   const { meta } = payload;
   state.wrap.classList.toggle("dt-projection", Boolean(meta.projection));
+  state.canvas.setAttribute("aria-label", `Carte : ${plain(meta.label)}`);
   state.numbers = new Intl.NumberFormat("fr-FR", {
     minimumFractionDigits: meta.decimals,
     maximumFractionDigits: meta.decimals,

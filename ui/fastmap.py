@@ -7,8 +7,8 @@ once and cached), and each rerun only sends, per commune in the file's order, it
 value and rank: a few hundred kilobytes, painted in well under a second.
 
 Hover shows the name, the value and the rank; a click selects the territory (returned by
-:func:`show_fast_map`); the wheel zooms, dragging pans, a double click or « ⟲ » goes back to
-the initial view. After each paint the map's element carries ``data-paints`` and
+:func:`show_fast_map`); the wheel or « + » / « − » zoom, dragging pans (sideways on a phone,
+where an upward swipe still scrolls the page), « ⟲ » goes back to the initial view. After each paint the map's element carries ``data-paints`` and
 ``data-sig`` (the signature of the values drawn), which the browser tests and the
 benchmark read.
 """
@@ -35,7 +35,7 @@ __all__ = ["map_file", "payload", "read_payload", "show_fast_map"]
 
 _JS = (Path(__file__).with_name("fastmap.js")).read_text(encoding="utf-8")
 _CSS = """
-.dt-fastmap { position: relative; width: 100%; background: #ffffff; touch-action: none;
+.dt-fastmap { position: relative; width: 100%; background: #ffffff; touch-action: pan-y;
   overflow: hidden; }
 .dt-fastmap canvas { display: block; cursor: grab; }
 .dt-fastmap-tip { position: absolute; pointer-events: none; background: #ffffff;
