@@ -56,14 +56,13 @@ def bench_reruns(plan: Plan, results: Results) -> None:
                     and time.perf_counter() - start > plan.rerun_cap_baseline_s
                 ):
                     break
-            spec = at.get("plotly_chart")
             samples[app] = times
             meta.setdefault(key, {})[app] = {
                 "n": len(times),
                 "first_run_ms": round(first * 1000, 1),
-                "plotly_spec_bytes": len(spec[0].proto.spec) if spec else None,
+                "map_message_bytes": _map_bytes(at),
             }
-            del at, spec
+            del at
             gc.collect()
         results.add(
             f"rerun_ms.median.{key}", "ms", median(samples["ours"]), median(samples["baseline"])
@@ -71,8 +70,17 @@ def bench_reruns(plan: Plan, results: Results) -> None:
         results.add(f"rerun_ms.p95.{key}", "ms", p95(samples["ours"]), p95(samples["baseline"]))
 
 
+def _map_bytes(at) -> int | None:
+    """Bytes of the map's element: the canvas map's payload, or the baseline's plotly figure."""
+    maps = at.get("bidi_component")
+    if maps:
+        return len(maps[0].proto.bytes)
+    figures = at.get("plotly_chart")
+    return len(figures[0].proto.spec) if figures else None
+
+
 def _check_apptest(at, app: str, key: str) -> None:
     if at.exception:
         raise BenchError(f"{app} raised at level {key}: {at.exception[0].value}")
-    if not at.get("plotly_chart"):
+    if _map_bytes(at) is None:
         raise BenchError(f"{app} drew no map at level {key}")

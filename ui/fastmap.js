@@ -68,7 +68,14 @@ function parseGeometry(buffer) {
     paths[u] = path;
     boxes.set([w, s, e, n], 4 * u);
   }
-  return { paths, boxes, codes: names.codes, names: names.noms, grid: buildGrid(boxes, nUnits) };
+  return {
+    paths,
+    boxes,
+    codes: names.codes,
+    names: names.noms,
+    points: names.points || null,
+    grid: buildGrid(boxes, nUnits),
+  };
 }
 
 // A uniform grid of the units' boxes: hover tests only the few units of one cell.
@@ -105,8 +112,10 @@ function loadGeometry(url) {
   return geometryCache.get(url);
 }
 
-// The rerun's payload: uint32 JSON length, JSON header, zero padding to 8 bytes, then
-// float64 values, int32 ranks (0: none) and uint8 classes (255: missing) per unit.
+// The rerun's payload: uint32 JSON length, JSON header, zero padding to 8 bytes, then per
+// unit its value (int32 steps of 1 / value_scale, the int32 minimum when missing, or
+// float64 when value_scale is null), its rank (uint16, 0: none) and its class (uint8,
+// 255: missing).
 function parsePayload(data) {
   const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
@@ -114,10 +123,17 @@ function parsePayload(data) {
   const meta = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, nJson)));
   let offset = Math.ceil((4 + nJson) / 8) * 8;
   const n = meta.n;
-  const values = new Float64Array(buffer, offset, n);
-  offset += 8 * n;
-  const ranks = new Int32Array(buffer, offset, n);
-  offset += 4 * n;
+  let values;
+  if (meta.value_scale === null) {
+    values = new Float64Array(buffer, offset, n);
+    offset += 8 * n;
+  } else {
+    const steps = new Int32Array(buffer, offset, n);
+    values = Float64Array.from(steps, (v) => (v === -2147483648 ? NaN : v / meta.value_scale));
+    offset += 4 * n;
+  }
+  const ranks = new Uint16Array(buffer, offset, n);
+  offset += 2 * n;
   const classes = new Uint8Array(buffer, offset, n);
   return { meta, values, ranks, classes };
 }
@@ -286,6 +302,17 @@ function draw(state) {
   });
 }
 
+// [name, longitude, latitude, width in degrees] of each unit of a file with label points.
+function labelLines(geometry) {
+  if (!geometry.points) return [];
+  return geometry.points.map(([lon, lat], u) => [
+    geometry.names[u],
+    lon,
+    lat,
+    ((geometry.boxes[4 * u + 2] - geometry.boxes[4 * u]) * 180) / Math.PI,
+  ]);
+}
+
 // Names of the surrounding units (those wide enough on screen for their name, without
 // overlapping) and of the selected territory, in screen pixels over a white halo.
 function drawLabels(state, ctx) {
@@ -316,7 +343,7 @@ function drawLabels(state, ctx) {
   };
   const family = '"Source Sans Pro", "Source Sans 3", sans-serif';
   if (meta.selected_label) put(meta.selected_label, `bold ${size + 2}px ${family}`, true);
-  for (const label of meta.labels || []) put(label, `${size}px ${family}`, false);
+  for (const label of state.labels || []) put(label, `${size}px ${family}`, false);
 }
 
 function unitAt(state, event) {
@@ -390,12 +417,14 @@ export default function (component) {
   state.integers = new Intl.NumberFormat("fr-FR");
   const viewChanged = !state.meta || JSON.stringify(state.meta.view) !== JSON.stringify(meta.view);
   const token = (state.token = (state.token || 0) + 1);
-  Promise.all([loadGeometry(meta.geometry), ...meta.outlines.map((o) => loadGeometry(o.url))])
-    .then(([geometry, ...outlines]) => {
+  const urls = [meta.geometry, meta.labels, ...meta.outlines.map((o) => o.url)];
+  Promise.all(urls.map(loadGeometry))
+    .then(([geometry, labelled, ...outlines]) => {
       if (token !== state.token) return; // a newer payload arrived meanwhile
       if (geometry.paths.length !== meta.n) throw new Error("map file and values differ");
       state.geometry = geometry;
       state.outlines = meta.outlines.map((o, i) => ({ ...o, geometry: outlines[i] }));
+      state.labels = labelLines(labelled);
       state.payload = payload;
       state.meta = meta;
       state.byClass = classPaths(state);

@@ -57,26 +57,26 @@ _component = st.components.v2.component("dt_fastmap", html="", css=_CSS, js=_JS)
 _OUTLINES = [("departement", "#777777", 0.7), ("region", "#222222", 1.4)]
 _FINER_THAN = {"region": set(), "departement": {"region"}}
 MISSING_CLASS = 255
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _labels(level: str, perimeters_hash: str) -> dict[str, list]:
-    """Name, label point (longitude, latitude) and width in degrees of each unit of a level."""
-    del perimeters_hash  # part of the cache key
-    table = geography().table(level, "france").dropna(subset=["geometry"])
-    points = table.geometry.representative_point()
-    bounds = table.geometry.bounds
-    return {
-        code: [inert(name), round(point.x, 4), round(point.y, 4), round(east - west, 4)]
-        for code, name, point, west, east in zip(
-            table["code"], table["nom"], points, bounds["minx"], bounds["maxx"], strict=True
-        )
-    }
+_INT32_MAX = 2**31 - 1
 
 
 def _label_level(level: str) -> str:
     """The level whose names are written on the map: the finest outline drawn over it."""
     return {"region": "region", "departement": "region"}.get(level, "departement")
+
+
+def _selected_label(level: str, scope: str, selected: str | None) -> list | None:
+    """Name, label point and width (degrees) of the selected territory."""
+    if not selected:
+        return None
+    table = geography().table(level, scope)
+    shape = table.loc[table["code"] == selected, ["nom", "geometry"]]
+    if shape.empty or shape["geometry"].iloc[0] is None:
+        return None
+    geometry = shape["geometry"].iloc[0]
+    point = geometry.representative_point()
+    west, _south, east, _north = geometry.bounds
+    return [inert(shape["nom"].iloc[0]), round(point.x, 4), round(point.y, 4), east - west]
 
 
 @st.cache_resource(show_spinner="Préparation de la carte des communes…", max_entries=8)
@@ -92,6 +92,19 @@ def map_file(level: str, scope: str) -> tuple[str, tuple[str, ...]]:
     return _map_file(level, scope, geography().perimeters_hash)
 
 
+def _value_encoding(values: np.ndarray, decimals: int) -> tuple[int | None, np.ndarray]:
+    """Values as int32 steps of 10^-decimals when they all fit (4 bytes, exact after the
+    rounding the map shows), else float64; missing values are NaN, or the int32 minimum."""
+    scale = 10 ** max(int(decimals), 0)
+    scaled = values * scale
+    finite = np.isfinite(scaled)
+    if np.all(np.abs(scaled[finite]) < _INT32_MAX):
+        steps = np.full(len(values), -_INT32_MAX - 1, dtype="<i4")
+        steps[finite] = np.round(scaled[finite]).astype("<i4")
+        return scale, steps
+    return None, values.astype("<f8")
+
+
 def payload(
     meta: dict,
     order: tuple[str, ...],
@@ -99,16 +112,18 @@ def payload(
     values: pd.Series,
     classes: pd.Series,
     ranks: pd.Series | None,
+    decimals: int = 6,
 ) -> bytes:
     """The bytes of one rerun: JSON header, then per unit of ``order`` (the map file's
-    order) a float64 value, an int32 rank (0: none) and a uint8 class (255: missing).
+    order) its value (int32 steps of ``1 / value_scale``, or float64 when the header's
+    ``value_scale`` is null), its rank (uint16, 0: none) and its class (uint8, 255: missing).
 
     >>> codes = pd.Series(["b", "a"])
-    >>> blob = payload({"x": 1}, ("a", "b", "c"), codes, pd.Series([2.0, 1.0]),
-    ...                pd.Series([1, 0]), pd.Series([1.0, 2.0]))
-    >>> n = struct.unpack_from("<I", blob)[0]
-    >>> json.loads(blob[4:4 + n])["n"], np.frombuffer(blob[-3:], "u1").tolist()
-    (3, [0, 1, 255])
+    >>> blob = payload({"x": 1}, ("a", "b", "c"), codes, pd.Series([2.5, 1.0]),
+    ...                pd.Series([1, 0]), pd.Series([1.0, 2.0]), decimals=1)
+    >>> meta, values, ranks, classes = read_payload(blob)
+    >>> meta["n"], values.tolist()[:2], ranks.tolist(), classes.tolist()
+    (3, [1.0, 2.5], [2, 1, 0], [0, 1, 255])
     """
     position = pd.Series(np.arange(len(codes)), index=codes.to_numpy())
     index = position.reindex(list(order)).to_numpy()
@@ -117,22 +132,25 @@ def payload(
     n = len(order)
     shown = np.full(n, np.nan)
     shown[found] = values.to_numpy(dtype=float)[take]
-    rank = np.zeros(n, dtype="<i4")
+    rank = np.zeros(n, dtype="<u2")
     if ranks is not None:
-        rank[found] = pd.Series(ranks).fillna(0).to_numpy()[take].astype(int)
+        rank[found] = np.clip(pd.Series(ranks).fillna(0).to_numpy()[take], 0, 65535)
     cls = np.full(n, MISSING_CLASS, dtype="u1")
     raw_classes = classes.to_numpy()[take]
     cls[found] = np.where(raw_classes < 0, MISSING_CLASS, raw_classes).astype("u1")
     cls[np.isnan(shown)] = MISSING_CLASS
-    signature = hashlib.sha256(shown.tobytes() + cls.tobytes()).hexdigest()[:12]
-    header = json.dumps({**meta, "n": n, "sig": signature}, ensure_ascii=False).encode()
+    scale, encoded = _value_encoding(shown, decimals)
+    signature = hashlib.sha256(encoded.tobytes() + cls.tobytes()).hexdigest()[:12]
+    header = json.dumps(
+        {**meta, "n": n, "sig": signature, "value_scale": scale}, ensure_ascii=False
+    ).encode()
     padding = b"\0" * (-(4 + len(header)) % 8)
     return b"".join(
         [
             struct.pack("<I", len(header)),
             header,
             padding,
-            shown.astype("<f8").tobytes(),
+            encoded.tobytes(),
             rank.tobytes(),
             cls.tobytes(),
         ]
@@ -140,14 +158,21 @@ def payload(
 
 
 def read_payload(blob: bytes) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
-    """The header, values, ranks and classes of a :func:`payload` (for tests and tools)."""
+    """The header, values (float, NaN when missing), ranks and classes of a :func:`payload`
+    (for tests and tools)."""
     (n_json,) = struct.unpack_from("<I", blob)
     meta = json.loads(blob[4 : 4 + n_json])
     offset = 4 + n_json + (-(4 + n_json) % 8)
-    n = meta["n"]
-    values = np.frombuffer(blob, "<f8", n, offset)
-    ranks = np.frombuffer(blob, "<i4", n, offset + 8 * n)
-    classes = np.frombuffer(blob, "u1", n, offset + 12 * n)
+    n, scale = meta["n"], meta["value_scale"]
+    if scale is None:
+        values = np.frombuffer(blob, "<f8", n, offset).copy()
+        offset += 8 * n
+    else:
+        steps = np.frombuffer(blob, "<i4", n, offset)
+        values = np.where(steps == -_INT32_MAX - 1, np.nan, steps / scale)
+        offset += 4 * n
+    ranks = np.frombuffer(blob, "<u2", n, offset)
+    classes = np.frombuffer(blob, "u1", n, offset + 2 * n)
     return meta, values, ranks, classes
 
 
@@ -201,10 +226,8 @@ def show_fast_map(
         "highlight_colour": HIGHLIGHT_COLOUR,
         "selected_colour": SELECTED_COLOUR,
         "view": [round(float(v), 6) for v in view],
-        "labels": list(_labels(_label_level(level), geography().perimeters_hash).values()),
-        "selected_label": (
-            _labels(level, geography().perimeters_hash).get(selected) if selected else None
-        ),
+        "labels": map_file(_label_level(level), "france")[0],
+        "selected_label": _selected_label(level, scope, selected),
         "height": int(height),
         "projection": projection_mode(),
         "missing_label": inert(missing_label),
@@ -216,6 +239,7 @@ def show_fast_map(
         values.reset_index(drop=True).round(decimals),
         classification.classes.reset_index(drop=True),
         ranks.reset_index(drop=True) if ranks is not None else None,
+        decimals,
     )
     result = _component(key=key, data=data, height=height, on_clicked_change=lambda: None)
     clicked = getattr(result, "clicked", None)

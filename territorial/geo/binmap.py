@@ -15,7 +15,9 @@ Layout (little-endian)::
     int32 xy[2 * n_points]           longitude, latitude in 1e-4 degrees (GEOJSON_DECIMALS),
                                      each point but a ring's first as the difference to
                                      the previous one (small numbers: gzip packs them well)
-    uint32 n_json, then n_json bytes of UTF-8 JSON {"codes": [...], "noms": [...]}
+    uint32 n_json, then n_json bytes of UTF-8 JSON {"codes": [...], "noms": [...]}, plus,
+        for the levels whose names are written on maps (régions, départements), "points":
+        a label point inside each unit, [longitude, latitude]
 
 Rings are stored without their closing point. Names are made inert by
 :func:`territorial.text.safetext.inert`; the map decodes the numeric character references
@@ -46,10 +48,10 @@ from territorial.geo.geography import Geography
 from territorial.geo.mapdata import GEOJSON_DECIMALS, STATIC_DIR, display_geometry
 from territorial.text.safetext import inert
 
-__all__ = ["NATIONAL_TOLERANCE", "decode_units", "encode_units", "write_units"]
+__all__ = ["LABELLED_LEVELS", "NATIONAL_TOLERANCE", "decode_units", "encode_units", "write_units"]
 
 MAGIC = b"DTG2"
-_FORMAT_VERSION = 2
+_FORMAT_VERSION = 3
 _SCALE = 10**GEOJSON_DECIMALS
 # Degrees: coverage-preserving simplification of the national commune map (~500 m, under a
 # screen pixel at the national zoom); neighbours keep shared borders, so no gap appears.
@@ -64,8 +66,12 @@ def _deltas(coords: np.ndarray, ring_starts: np.ndarray) -> np.ndarray:
     return deltas
 
 
-def encode_units(codes: list[str], names: list[str], geometries) -> bytes:
-    """The binary layout of units (polygons or multipolygons) with their codes and names."""
+LABELLED_LEVELS = ("region", "departement")
+
+
+def encode_units(codes: list[str], names: list[str], geometries, points: bool = False) -> bytes:
+    """The binary layout of units (polygons or multipolygons) with their codes and names,
+    and a label point inside each when ``points``."""
     geometries = np.asarray(geometries, dtype=object)
     polygons, unit_of_polygon = shapely.get_parts(geometries, return_index=True)
     rings, polygon_of_ring = shapely.get_rings(polygons, return_index=True)
@@ -80,9 +86,11 @@ def encode_units(codes: list[str], names: list[str], geometries) -> bytes:
     unit_rings = np.searchsorted(unit_of_ring, np.arange(len(geometries) + 1)).astype("<u4")
     ring_points = np.searchsorted(ring_of_point, np.arange(len(rings) + 1)).astype("<u4")
     starts = ring_points[:-1].astype(np.int64)
-    text = json.dumps(
-        {"codes": list(codes), "noms": [inert(n) for n in names]}, ensure_ascii=False
-    ).encode()
+    block = {"codes": list(codes), "noms": [inert(n) for n in names]}
+    if points:
+        inside = shapely.get_coordinates(shapely.point_on_surface(geometries))
+        block["points"] = np.round(inside, GEOJSON_DECIMALS).tolist()
+    text = json.dumps(block, ensure_ascii=False).encode()
     header = MAGIC + struct.pack("<3I", len(geometries), len(rings), len(coords))
     return b"".join(
         [
@@ -144,6 +152,6 @@ def write_units(
         geometry = shapely.coverage_simplify(geometry, tolerance)
     directory.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{digest}.tmp")
-    tmp.write_bytes(encode_units(codes, names, geometry))
+    tmp.write_bytes(encode_units(codes, names, geometry, points=level in LABELLED_LEVELS))
     tmp.replace(path)
     return path, codes
