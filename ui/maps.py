@@ -12,7 +12,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from territorial.analysis.classify import Classification
-from territorial.geo.mapdata import around, bounds, fit_view, write_geojson
+from territorial.geo import insets
+from territorial.geo.mapdata import around, bounds, display_shapes, fit_view, write_geojson
 from territorial.text.formatting import format_number
 from territorial.text.glossary import help_text
 from territorial.text.safetext import inert
@@ -216,9 +217,8 @@ def choropleth(
         fig.add_trace(points)
     _add_outline(fig, level, scope, selected, highlight)
     if highlight:  # frame the selection and its highlighted peers together
-        table = geo.table(level, scope)
-        shown = table[table["code"].isin([*highlight, selected])]
-        centre, zoom = fit_view(tuple(float(v) for v in shown.total_bounds), width_px, height)
+        box = bounds(geo, level, scope, [*highlight, selected])
+        centre, zoom = fit_view(box, width_px, height)
     else:
         box = bounds(geo, level, scope, selected)
         centre, zoom = fit_view(around(box) if selected is not None else box, width_px, height)
@@ -240,22 +240,39 @@ HIGHLIGHT_COLOUR = "#e65100"
 def _add_outline(
     fig: go.Figure, level: str, scope: str, selected: str | None, highlight: list[str] | None = None
 ) -> None:
-    """Région borders drawn from our own data (no basemap needed), highlights, the selection."""
+    """Région borders drawn from our own data (no basemap needed), highlights, the selection;
+    on « France entière », the overseas insets' frames and names."""
     geo = geography()
     layers = []
+    moved = scope == "france"  # outlines in the insets too
     if level in {"commune", "epci", "perimetre"}:  # the départements, to tell where one is
-        departement_url = static_url(write_geojson(geo, "departement", "france"))
+        departement_url = static_url(write_geojson(geo, "departement", "france", insets=moved))
         layers.append(
             {"source": departement_url, "type": "line", "color": "#777777", "line": {"width": 0.7}}
         )
     if level != "region":
-        region_url = static_url(write_geojson(geo, "region", "france"))
+        region_url = static_url(write_geojson(geo, "region", "france", insets=moved))
         layers.append(
             {"source": region_url, "type": "line", "color": "#222222", "line": {"width": 1.4}}
         )
+    if moved:
+        layers.append(
+            {
+                "source": insets.frames_geojson(),
+                "type": "line",
+                "color": "#555555",
+                "line": {"width": 1},
+            }
+        )
+        names, lons, lats = zip(*insets.label_points(), strict=True)
+        fig.add_trace(
+            go.Scattermap(
+                lon=lons, lat=lats, text=names, mode="text", hoverinfo="skip", showlegend=False,
+                textfont={"size": 18 if projection_mode() else 12, "color": "#333333"},
+            )
+        )  # fmt: skip
     if highlight:
-        table = geo.table(level, scope)
-        shapes = table.loc[table["code"].isin(highlight), "geometry"].dropna()
+        shapes = display_shapes(geo, level, scope, highlight)
         if len(shapes):
             features = {"type": "FeatureCollection", "features": [
                 {"type": "Feature", "properties": {}, "geometry": shape.__geo_interface__}
@@ -270,12 +287,11 @@ def _add_outline(
                 }
             )
     if selected is not None:
-        table = geo.table(level, scope)
-        shape = table.loc[table["code"] == selected, "geometry"]
-        if len(shape) and shape.iloc[0] is not None:
+        shape = display_shapes(geo, level, scope, selected)
+        if len(shape):
             layers.append(
                 {
-                    "source": shape.iloc[0].__geo_interface__,
+                    "source": shape[0].__geo_interface__,
                     "type": "line",
                     "color": "#00b8d9",
                     "line": {"width": 4},
