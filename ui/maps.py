@@ -17,7 +17,7 @@ from territorial.geo.mapdata import around, bounds, display_shapes, fit_view, wr
 from territorial.text.formatting import format_number
 from territorial.text.glossary import help_text
 from territorial.text.safetext import inert
-from ui.common import projection_mode, query_value
+from ui.common import on_phone, projection_mode, query_value
 from ui.state import geography
 from ui.widgets import SCOPE_LABELS
 
@@ -268,7 +268,8 @@ def _add_outline(
         fig.add_trace(
             go.Scattermap(
                 lon=lons, lat=lats, text=names, mode="text", hoverinfo="skip", showlegend=False,
-                textfont={"size": 18 if projection_mode() else 12, "color": "#333333"},
+                textfont={"size": 18 if projection_mode() else 8 if on_phone() else 12,
+                          "color": "#333333"},
             )
         )  # fmt: skip
     if highlight:

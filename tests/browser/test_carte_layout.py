@@ -81,3 +81,55 @@ def test_on_a_phone_the_map_comes_first_and_fits_the_width(open_at, screenshot_d
     assert not page.get_by_label("Rechercher un territoire (nom ou code)").is_visible()  # folded
     settings.click()
     page.get_by_label("Rechercher un territoire (nom ou code)").wait_for()
+
+
+MAP_STATE = """(args) => {
+    const plot = document.querySelector('.js-plotly-plot');
+    const subplot = plot && plot._fullLayout && plot._fullLayout.map && plot._fullLayout.map._subplot;
+    const map = subplot && subplot.map;
+    if (!map || !map.loaded() || !map.areTilesLoaded()) return null;
+    const x = (lon, lat) => map.project([lon, lat]).x;
+    const found = args.points.map(([code, lon, lat]) => {
+        const point = map.project([lon, lat]);
+        const fills = map.queryRenderedFeatures(point).filter(
+            f => f.layer.type === 'fill' && f.layer.id.startsWith('plotly-trace-layer'));
+        return fills.length ? code : null;
+    });
+    const canvas = map.getCanvas().getBoundingClientRect();
+    const frames = args.frames.map(([w, s, e, n]) => {
+        const a = map.project([w, n]), b = map.project([e, s]);
+        return [a.x + canvas.left, a.y + canvas.top, b.x + canvas.left, b.y + canvas.top];
+    });
+    return {metropole: x(9.56, 46) - x(-5.14, 46), found, frames,
+            canvas: [canvas.left, canvas.top, canvas.right, canvas.bottom]};
+}"""
+
+
+def test_france_entiere_draws_the_overseas_in_insets(open_at, screenshot_dir):
+    """« France entière » at 1440×900: a metropole far wider than 60 px, five framed insets."""
+    from territorial import load_geography
+    from territorial.geo import insets
+    from territorial.geo.mapdata import display_shapes
+
+    geo = load_geography()
+    table = geo.table("departement", "france")
+    moved = display_shapes(geo, "departement", "france", list(insets.DROM))
+    points = [
+        [code, point.x, point.y]
+        for code, point in zip(
+            table[table["code"].isin(list(insets.DROM))]["code"],
+            [shape.representative_point() for shape in moved],
+            strict=True,
+        )
+    ]
+    page = open_at("/?niveau=departement&perimetre=france", 1440, 900)
+    args = {"points": points, "frames": list(insets.BOXES.values())}
+    page.wait_for_timeout(1000)
+    state = page.wait_for_function(MAP_STATE, arg=args, timeout=45_000).json_value()
+    page.screenshot(path=screenshot_dir / "carte-france-entiere-1440x900.png")
+    assert state["metropole"] > 300, state
+    assert state["found"] == list(insets.DROM), state  # a choropleth fill in each inset
+    left, top, right, bottom = state["canvas"]
+    for frame in state["frames"]:
+        x0, y0, x1, y1 = frame
+        assert left <= x0 < x1 <= right and top <= y0 < y1 <= min(bottom, 900), state
