@@ -60,7 +60,13 @@ def test_projection_map_fills_the_screen_and_pages_stay_in_projection(open_at, s
     page = open_at("/?mode=projection&niveau=departement", 1920, 1080)
     box = _map_box(page)
     page.screenshot(path=screenshot_dir / "carte-projection-1920x1080.png")
-    assert box["width"] > 1300 and box["height"] >= 650, box
+    bar = page.locator(".st-key-dt-projection-bar").bounding_box()
+    links = page.locator('.st-key-dt-projection-bar [data-testid="stPageLink"]')
+    tops = {round(links.nth(i).bounding_box()["y"]) for i in range(links.count())}
+    assert links.count() == 9 and len(tops) == 1, tops  # every page on one line
+    assert bar["height"] < 70 and bar["x"] + bar["width"] <= 1920, bar
+    below_bar = 1080 - (bar["y"] + bar["height"])
+    assert box["width"] > 1300 and box["height"] >= 0.8 * below_bar, (box, bar)
     assert box["y"] + box["height"] <= 1080, box
     fiche = page.locator('[data-testid="stPageLink"] a[href*="fiche"]').first
     assert "mode=projection" in fiche.get_attribute("href")
