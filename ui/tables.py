@@ -11,11 +11,11 @@ from __future__ import annotations
 import streamlit as st
 
 
-def number_column(decimals: int = 0, width=None, help: str | None = None):
-    """A numeric column shown with ``decimals`` decimals and thousands separators."""
-    return st.column_config.NumberColumn(
-        format="localized", step=10.0**-decimals if decimals else 1, width=width, help=help
-    )
+def number_column(decimals: int | None = 0, width=None, help: str | None = None):
+    """A numeric column shown with ``decimals`` decimals and thousands separators;
+    ``decimals=None``: each number with its own decimals (rows of different indicators)."""
+    step = None if decimals is None else 10.0**-decimals if decimals else 1
+    return st.column_config.NumberColumn(format="localized", step=step, width=width, help=help)
 
 
 def rank_column(help: str | None = None, pinned: bool | None = None):
