@@ -115,8 +115,9 @@ _PROJECTION_CSS = (
     "h1 {font-size: 2rem !important; padding: 0 !important;} h2, h3 {font-size: 2rem !important;}"
     "[data-testid='stMetricValue'] {font-size: 3.2rem !important;}"
     "[data-testid='stMetricLabel'] p {font-size: 1.45rem !important;}"
-    # the tables are drawn on a canvas: zoomed as a whole
-    "[data-testid='stDataFrame'], [data-testid='stTable'] {zoom: 1.4;}"
+    # The grids (st.dataframe, st.data_editor) draw on a canvas whose font size, row and
+    # header heights are in rem of the root font size set above: larger type without a
+    # zoom, which made them overflow on the right.
     "[data-testid='stPageLink'] p {font-size: 1.05rem !important;}"
     "[data-testid='stPageLink'] a {padding: 0 0.3rem;}"
     # the page bar on one line: no wrapping, each item its natural width
