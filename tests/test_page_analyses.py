@@ -131,15 +131,31 @@ def test_fiche_of_saint_etienne_shows_filosofi_2021_with_source_and_estimates():
     app.run()
     assert not app.exception
     table = app.dataframe[0].value.set_index("Indicateur")
-    poverty = table.loc["Taux de pauvreté (seuil à 60 %) (%)"]
-    assert poverty["Valeur"] == "28,0"  # published for the commune: no estimate flag
+    poverty = table.loc["Taux de pauvreté (seuil à 60 %)"]
+    assert poverty["Valeur"] == 28.0 and poverty["Unité"] == "%"  # published: no estimate flag
     assert poverty["France"].endswith("(estimation)")  # a rate above communes is estimated
     assert poverty["Source, millésime, licence"].startswith("INSEE, Filosofi 2021")
-    median = table.loc["Niveau de vie médian (€/an)"]
-    assert median["Valeur"].replace("\u202f", " ") == "19 010"
-    assert (
-        table.loc["Grille communale de densité (7 niveaux)", "Valeur"] == "Grands centres urbains"
-    )
+    median = table.loc["Niveau de vie médian"]
+    assert median["Valeur"] == 19010 and median["Unité"] == "€/an"
+    density = table.loc["Grille communale de densité (7 niveaux)"]
+    assert density["Classe"] == "Grands centres urbains" and pd.isna(density["Valeur"])
+
+
+def test_fiche_values_are_numbers_with_their_unit_beside_them():
+    """The value column sorts by value: numbers (rounded as published), the unit apart."""
+    app = _page("views/fiche.py", niveau="departement", territoire="42")
+    app.run()
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert pd.api.types.is_float_dtype(table["Valeur"])
+    assert pd.api.types.is_integer_dtype(table["Rang région"])
+    assert pd.api.types.is_integer_dtype(table["Rang France"])
+    rows = table.set_index("Indicateur")
+    assert rows.loc["Densité de population", "Unité"] == "hab./km²"
+    assert rows.loc["Niveau de vie médian", "Unité"] == "€/an (estimation)"
+    assert rows.loc["Population municipale", "Valeur"] > 700_000  # the Loire
+    massif = rows.loc["Massif de montagne"]  # a typology: its class, no number
+    assert massif["Classe"] == "06 - Massif Central" and pd.isna(massif["Valeur"])
 
 
 def test_fiche_lists_the_anct_programmes_of_the_territory():

@@ -41,15 +41,25 @@ def on_phone() -> bool:
     return "Mobi" in (st.context.headers.get("User-Agent") or "")
 
 
+# Short page names for the projection bar, so that it holds on one line at 1920 px.
+SHORT_TITLES = {"Fiche territoire": "Fiche", "Fragilités prioritaires": "Fragilités"}
+
+
 def view_bar(pages: list) -> DeltaGenerator:
-    """In projection mode, a row of links to the pages that stay in projection mode (the
+    """In projection mode, one row of links to the pages that stay in projection mode (the
     sidebar is hidden); returns where :func:`share_link` goes (that row, else the sidebar)."""
     if not projection_mode():
         return st.sidebar.container()
-    bar = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    bar = st.container(
+        horizontal=True, vertical_alignment="center", gap="xsmall", key="dt-projection-bar"
+    )
     for page in pages:
-        bar.page_link(page, query_params={"mode": "projection"})
-    if bar.button("Quitter le mode projection", key="quit-projection"):
+        bar.page_link(
+            page,
+            label=SHORT_TITLES.get(page.title, page.title),
+            query_params={"mode": "projection"},
+        )
+    if bar.button("Quitter le mode projection", key="quit-projection", icon=":material/close:"):
         st.query_params.pop("mode", None)
         st.rerun()
     return bar
@@ -67,7 +77,8 @@ def view_url(url_path: str) -> str:
 def share_link(where: DeltaGenerator, url_path: str) -> None:
     """« Copier le lien de cette vue »: the view's address, with a copy button. Drawn after
     the page ran, so that the address holds the settings the page just wrote."""
-    with where.popover("Copier le lien de cette vue", icon=":material/link:"):
+    label = "Lien de la vue" if projection_mode() else "Copier le lien de cette vue"
+    with where.popover(label, icon=":material/link:"):
         st.caption("Ce lien rouvre cette page avec les mêmes réglages (bouton de copie à droite).")
         st.code(view_url(url_path), language=None, wrap_lines=True)
 
@@ -104,10 +115,14 @@ _PROJECTION_CSS = (
     "h1 {font-size: 2rem !important; padding: 0 !important;} h2, h3 {font-size: 2rem !important;}"
     "[data-testid='stMetricValue'] {font-size: 3.2rem !important;}"
     "[data-testid='stMetricLabel'] p {font-size: 1.45rem !important;}"
-    # the tables are drawn on a canvas: zoomed as a whole
-    "[data-testid='stDataFrame'], [data-testid='stTable'] {zoom: 1.4;}"
+    # The grids (st.dataframe, st.data_editor) draw on a canvas whose font size, row and
+    # header heights are in rem of the root font size set above: larger type without a
+    # zoom, which made them overflow on the right.
     "[data-testid='stPageLink'] p {font-size: 1.05rem !important;}"
     "[data-testid='stPageLink'] a {padding: 0 0.3rem;}"
+    # the page bar on one line: no wrapping, each item its natural width
+    ".st-key-dt-projection-bar {flex-wrap: nowrap !important;}"
+    ".st-key-dt-projection-bar > div {width: auto !important; flex: 0 0 auto !important;}"
     ".dt-legend table {font-size: 1.15rem; width: 100%;} .dt-legend td.dt-n {white-space: nowrap;}"
     "[data-testid='stWidgetLabel'] p, [data-baseweb='select'] div {font-size: 1.2rem !important;}"
     ".dt-source {font-size: 1.1rem; color:#000;}"

@@ -289,6 +289,15 @@ function draw(state) {
     ctx.lineWidth = width / state.k;
     for (const u of units) if (u >= 0 && u < geometry.paths.length) ctx.stroke(geometry.paths[u]);
   };
+  if (meta.insets) {  // the overseas insets' frames (their names: drawLabels)
+    ctx.strokeStyle = "#555555";
+    ctx.lineWidth = 1 / state.k;
+    for (const [w, s, e, n] of meta.insets.frames) {
+      const x0 = (w * Math.PI) / 180, x1 = (e * Math.PI) / 180;
+      const y0 = -mercatorY(n), y1 = -mercatorY(s);
+      ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
+    }
+  }
   strokeUnits(meta.highlight || [], meta.highlight_colour, 3);
   if (meta.selected >= 0) strokeUnits([meta.selected], meta.selected_colour, 4);
   drawLabels(state, ctx);
@@ -299,6 +308,8 @@ function draw(state) {
     state.wrap.dataset.paints = String(state.paints);
     state.wrap.dataset.sig = sig;
     state.wrap.dataset.paintedAt = String(performance.now());
+    // CSS pixels = (tx + k * λ, ty − k * ln tan(π/4 + φ/2)), λ and φ in radians
+    state.wrap.dataset.view = JSON.stringify([state.k, state.tx, state.ty]);
   });
 }
 
@@ -343,6 +354,9 @@ function drawLabels(state, ctx) {
   };
   const family = '"Source Sans Pro", "Source Sans 3", sans-serif';
   if (meta.selected_label) put(meta.selected_label, `bold ${size + 2}px ${family}`, true);
+  for (const [name, lon, lat] of meta.insets ? meta.insets.names : []) {
+    put([name, lon, lat, 0], `${size}px ${family}`, true);
+  }
   for (const label of state.labels || []) put(label, `${size}px ${family}`, false);
 }
 

@@ -25,7 +25,9 @@ import pandas as pd
 import streamlit as st
 
 from territorial.analysis.classify import Classification
+from territorial.geo import insets
 from territorial.geo.binmap import NATIONAL_TOLERANCE, write_units
+from territorial.geo.mapdata import display_shapes, uses_insets
 from territorial.text.safetext import inert
 from ui.common import projection_mode
 from ui.maps import HIGHLIGHT_COLOUR, MISSING_COLOUR, SELECTED_COLOUR, static_url, view_box
@@ -66,30 +68,44 @@ def _label_level(level: str) -> str:
 
 
 def _selected_label(level: str, scope: str, selected: str | None) -> list | None:
-    """Name, label point and width (degrees) of the selected territory."""
+    """Name, label point and width (degrees) of the selected territory, where it is drawn."""
     if not selected:
         return None
     table = geography().table(level, scope)
-    shape = table.loc[table["code"] == selected, ["nom", "geometry"]]
-    if shape.empty or shape["geometry"].iloc[0] is None:
+    names = table.loc[table["code"] == selected, "nom"]
+    shapes = display_shapes(geography(), level, scope, selected)
+    if names.empty or not len(shapes):
         return None
-    geometry = shape["geometry"].iloc[0]
-    point = geometry.representative_point()
-    west, _south, east, _north = geometry.bounds
-    return [inert(shape["nom"].iloc[0]), round(point.x, 4), round(point.y, 4), east - west]
+    point = shapes[0].representative_point()
+    west, _south, east, _north = shapes[0].bounds
+    return [inert(names.iloc[0]), round(point.x, 4), round(point.y, 4), east - west]
 
 
-@st.cache_resource(show_spinner="Préparation de la carte des communes…", max_entries=8)
-def _map_file(level: str, scope: str, perimeters_hash: str) -> tuple[str, tuple[str, ...]]:
+@st.cache_resource(show_spinner="Préparation de la carte…", max_entries=32)
+def _map_file(
+    level: str, scope: str, insets: bool, perimeters_hash: str
+) -> tuple[str, tuple[str, ...]]:
     del perimeters_hash  # part of the cache key: the geometry of a perimeter set
-    tolerance = NATIONAL_TOLERANCE if level == "commune" else 0.0
-    path, codes = write_units(geography(), level, scope, tolerance)
+    national = level == "commune" and scope in {"metropole", "france"}
+    tolerance = NATIONAL_TOLERANCE if national else 0.0
+    path, codes = write_units(geography(), level, scope, tolerance, insets=insets)
     return static_url(path), tuple(codes)
 
 
-def map_file(level: str, scope: str) -> tuple[str, tuple[str, ...]]:
-    """URL of the binary map file of a level and scope, and the codes in its order."""
-    return _map_file(level, scope, geography().perimeters_hash)
+def map_file(level: str, scope: str, insets: bool | None = None) -> tuple[str, tuple[str, ...]]:
+    """URL of the binary map file of a level and scope, and the codes in its order; the
+    overseas départements are in their insets on « France entière » (or when ``insets``)."""
+    return _map_file(level, scope, uses_insets(scope, insets), geography().perimeters_hash)
+
+
+def _insets(scope: str) -> dict | None:
+    """The frames of the overseas insets and their names, on « France entière »."""
+    if not uses_insets(scope):
+        return None
+    return {
+        "frames": [list(box) for box in insets.BOXES.values()],
+        "names": [[inert(name), lon, lat] for name, lon, lat in insets.label_points()],
+    }
 
 
 def _value_encoding(values: np.ndarray, decimals: int) -> tuple[int | None, np.ndarray]:
@@ -206,11 +222,12 @@ def show_fast_map(
     if view is None:
         view = view_box(level, scope, selected, highlight)
     url, order = map_file(level, scope)
+    moved = uses_insets(scope)  # outlines and names where the units are drawn
     position = {code: i for i, code in enumerate(order)}
     meta = {
         "geometry": url,
         "outlines": [
-            {"url": map_file(outline, "france")[0], "color": colour, "width": width}
+            {"url": map_file(outline, "france", moved)[0], "color": colour, "width": width}
             for outline, colour, width in _OUTLINES
             if outline in _FINER_THAN.get(level, {"region", "departement"})
         ],
@@ -226,7 +243,8 @@ def show_fast_map(
         "highlight_colour": HIGHLIGHT_COLOUR,
         "selected_colour": SELECTED_COLOUR,
         "view": [round(float(v), 6) for v in view],
-        "labels": map_file(_label_level(level), "france")[0],
+        "labels": map_file(_label_level(level), "france", moved)[0],
+        "insets": _insets(scope),
         "selected_label": _selected_label(level, scope, selected),
         "height": int(height),
         "projection": projection_mode(),

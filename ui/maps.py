@@ -69,9 +69,7 @@ def view_box(
     selection and its highlighted peers together."""
     geo = geography()
     if highlight:
-        table = geo.table(level, scope)
-        shown = table[table["code"].isin([*highlight, selected])]
-        return tuple(float(v) for v in shown.total_bounds)
+        return bounds(geo, level, scope, [*highlight, selected])
     box = bounds(geo, level, scope, selected)
     return around(box) if selected is not None else box
 

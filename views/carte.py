@@ -54,10 +54,16 @@ if on_phone():  # the map first, fitted to the width; the settings folded below 
     map_col = st.container()
     settings = st.expander("Choisir le niveau, l'indicateur, chercher un territoire")
     side_col = st.container()
+elif projection_mode():  # the map from under the title to the bottom of the screen
+    map_col, side_col = st.columns([3, 1])
+    settings = side_col
 else:
     settings = st.container()
 with settings:
-    controls = st.columns([1.25, 1.4, 2])  # one row, so that the map starts high on the page
+    if projection_mode():  # stacked beside the map
+        controls = [st.container(), st.container(), st.container()]
+    else:
+        controls = st.columns([1.25, 1.4, 2])  # one row, so that the map starts high on the page
 with controls[0]:
     level = level_picker()
 with controls[1]:
@@ -65,8 +71,8 @@ with controls[1]:
 with controls[2]:
     indicator = indicator_picker(catalogue)
 
-if not on_phone():
-    map_col, side_col = st.columns([3, 1] if projection_mode() else [3, 1.15])
+if not on_phone() and not projection_mode():
+    map_col, side_col = st.columns([3, 1.15])
 with settings if on_phone() else side_col:  # its results push the legend down, not the map
     picked = search_box()
 with side_col, st.expander("Classes et couleurs"):  # beside the map, which starts high
@@ -165,7 +171,7 @@ if peers_shown:
         "similar_size": False,
     })  # fmt: skip
 
-height = 700 if projection_mode() else 620  # fits 1920×1080
+height = 880 if projection_mode() else 620  # fits 1920×1080
 if on_phone():
     height = 380
 with map_col:

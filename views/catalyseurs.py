@@ -105,7 +105,7 @@ in_scope_communes = pd.Index(geo.table("commune", scope)["code"])
 radius = HEX_RADIUS_KM.get(scope.split(":")[0], 15)
 hex_records, hex_bounds = hex_data(keys, scope, radius)
 height = 720 if projection_mode() else 600
-centre, zoom = fit_view(bounds(geo, level, scope), 560, height)  # fits phones, desktops
+centre, zoom = fit_view(bounds(geo, level, scope, insets=False), 560, height)  # phones too
 placed = places.placed
 in_scope = placed[placed["commune"].isin(in_scope_communes)]
 counts = in_scope["couche"].value_counts()
@@ -123,7 +123,7 @@ view_mode = (
 write_query(vue=view_mode)
 by_size = sorted(keys, key=lambda k: -int(counts.get(layer_label(k), 0)))  # small on top
 chart = deck(
-    static_url(write_geojson(geo, level, scope)),
+    static_url(write_geojson(geo, level, scope, insets=False)),  # points at true positions
     [(f"lieux-{k.replace(':', '-')}", point_data(k)) for k in by_size],
     hex_records,
     {"longitude": centre["lon"], "latitude": centre["lat"], "zoom": zoom},

@@ -8,10 +8,10 @@ from territorial.outputs.export import to_csv_bytes
 from territorial.outputs.fiche import cell_text, fiche_data, render_html
 from territorial.text.formatting import format_number
 from territorial.text.safetext import inert
-from ui.common import page_header, query_value, sources_footer, write_query
+from ui.common import on_phone, page_header, query_value, sources_footer, write_query
 from ui.peers import peers_of, peers_options, show_peers, show_portrait
 from ui.state import active_catalysts, fictional_banner, geography, store, workspace
-from ui.tables import rank_column, text_column
+from ui.tables import number_column, rank_column, text_column
 from ui.widgets import search_box
 
 LEVELS = ("region", "departement", "perimetre", "epci", "commune")
@@ -126,36 +126,53 @@ else:
     st.markdown("Aucune fragilité au-dessus de la médiane pour ces indicateurs.")
 
 st.subheader("Indicateurs")
+VALUE_HELP = "La valeur du territoire, dans l'unité de la colonne suivante ; un clic sur l'en-tête trie les indicateurs par valeur."
 table = data["indicateurs"]
 rows = table.to_dict("records")
+typology = table["categories"].map(bool)
+estimated = table["estimation"].map(lambda levels: level in levels)
 shown = pd.DataFrame(
     {
-        "Thème": table["theme"],
-        "Indicateur": table["indicateur"]
-        + table["unite"].map(lambda u: f" ({u})" if u and u != "classe" else ""),
-        "Valeur": [cell_text(r, "valeur", level) for r in rows],
+        "Indicateur": table["indicateur"],
+        # a number, so that a click on the header sorts by value; rounded as it is published
+        "Valeur": [
+            None if is_typology or value != value else round(float(value), int(decimals))
+            for value, decimals, is_typology in zip(
+                table["valeur"], table["decimales"], typology, strict=True
+            )
+        ],
+        "Unité": [
+            ("" if unit == "classe" else unit) + (" (estimation)" if flag else "")
+            for unit, flag in zip(table["unite"].fillna(""), estimated, strict=True)
+        ],
+        "Classe": [cell_text(r, "valeur", level) if r["categories"] else "" for r in rows],
         "Rang région": table["rang_region"].astype("Int64"),
         "Rang France": table["rang_france"].astype("Int64"),
         "Département": [cell_text(r, "departement", "departement") for r in rows],
         "Région": [cell_text(r, "region", "region") for r in rows],
         "France": [cell_text(r, "france", "france") for r in rows],
+        "Thème": table["theme"],
         "Source, millésime, licence": table["source"],
     }
-)
+).astype({"Valeur": "float64"})
+if not shown["Classe"].str.len().any():  # no typology in the table
+    shown = shown.drop(columns="Classe")
 st.dataframe(
     shown,
     hide_index=True,
     width="stretch",
     height="content",  # every row visible: the last ones were cut off
     column_config={
-        "Thème": text_column(150),
-        "Indicateur": text_column(330, pinned=True),
-        "Valeur": text_column(135),
+        "Indicateur": text_column(180 if on_phone() else 330, pinned=True),  # value in view
+        "Valeur": number_column(None, width=110, help=VALUE_HELP),
+        "Unité": text_column(165),
+        "Classe": text_column(250, help="Pour une typologie : la classe du territoire."),
         "Rang région": rank_column(rank_help(table, "rang_region", "de la région")),
         "Rang France": rank_column(rank_help(table, "rang_france", "de France")),
         "Département": text_column(135),
         "Région": text_column(135),
         "France": text_column(135),
+        "Thème": text_column(150),
         "Source, millésime, licence": text_column(220),
     },
 )

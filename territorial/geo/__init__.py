@@ -22,12 +22,15 @@ _EXPORTS = {
         "parse_scope",
         "resolution_label",
     ],
+    "insets": ["BOXES", "DROM", "frames_geojson", "label_points", "move_geometries"],
     "mapdata": [
         "GEOJSON_DECIMALS",
         "STATIC_DIR",
         "bounds",
+        "display_shapes",
         "fit_view",
         "geojson_bytes",
+        "uses_insets",
         "write_geojson",
     ],
     "postcodes": [

@@ -45,7 +45,7 @@ import numpy as np
 import shapely
 
 from territorial.geo.geography import Geography
-from territorial.geo.mapdata import GEOJSON_DECIMALS, STATIC_DIR, display_geometry
+from territorial.geo.mapdata import GEOJSON_DECIMALS, STATIC_DIR, display_geometry, uses_insets
 from territorial.text.safetext import inert
 
 __all__ = ["LABELLED_LEVELS", "NATIONAL_TOLERANCE", "decode_units", "encode_units", "write_units"]
@@ -134,20 +134,33 @@ def write_units(
     scope: str,
     tolerance: float = 0.0,
     directory: Path = STATIC_DIR,
+    insets: bool | None = None,
 ) -> tuple[Path, list[str]]:
     """Write (once) the binary map file of a level and scope; return its path and codes.
 
     ``tolerance`` (degrees) simplifies the whole coverage at once
-    (:func:`shapely.coverage_simplify`), so shared borders stay shared.
+    (:func:`shapely.coverage_simplify`), so shared borders stay shared. ``insets`` (by
+    default on « France entière » only) moves the overseas départements into their insets
+    (:func:`territorial.geo.mapdata.uses_insets`).
     """
+    moved = uses_insets(scope, insets)
     key = json.dumps(
-        [level, scope, tolerance, geo.manifest["files"], geo.perimeters_hash, _FORMAT_VERSION]
+        [
+            level,
+            scope,
+            tolerance,
+            moved,
+            geo.manifest["files"],
+            geo.perimeters_hash,
+            _FORMAT_VERSION,
+        ]
     )
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
-    path = directory / f"{level}-{scope.replace(':', '-')}-{digest}.bin"
+    name = f"{level}-{scope.replace(':', '-')}{'-encarts' if moved else ''}-{digest}.bin"
+    path = directory / name
     if path.exists():
         return path, list(geo.table(level, scope).dropna(subset=["geometry"])["code"])
-    codes, names, geometry = display_geometry(geo, level, scope)
+    codes, names, geometry = display_geometry(geo, level, scope, insets=moved)
     if tolerance:
         geometry = shapely.coverage_simplify(geometry, tolerance)
     directory.mkdir(parents=True, exist_ok=True)

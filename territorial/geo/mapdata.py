@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from territorial.geo import insets as _insets
 from territorial.geo.geography import Geography
 from territorial.paths import STATIC_DIR
 from territorial.text.safetext import inert
@@ -34,12 +35,14 @@ __all__ = [
     "geojson_bytes",
     "write_geojson",
     "bounds",
+    "display_shapes",
     "fit_view",
+    "uses_insets",
 ]
 
 STATIC_DIR = STATIC_DIR / "geo"
 GEOJSON_DECIMALS = 4  # about 10 m: finer than a screen pixel at commune zoom
-_FORMAT_VERSION = 4  # bump when the GeoJSON layout changes, to bust browser caches
+_FORMAT_VERSION = 5  # bump when the GeoJSON layout changes, to bust browser caches
 
 
 def _round(geometry, decimals: int):
@@ -80,11 +83,55 @@ def fill_gaps(geometries: np.ndarray, min_area: float = 0.0) -> np.ndarray:
     return np.array(filled, dtype=object)
 
 
-def display_geometry(geo: Geography, level: str, scope: str) -> tuple[list, list, np.ndarray]:
+def uses_insets(scope: str, insets: bool | None = None) -> bool:
+    """Whether a map of ``scope`` draws the overseas départements in insets: by default on
+    « France entière » only (:mod:`territorial.geo.insets`).
+
+    >>> uses_insets("france"), uses_insets("metropole"), uses_insets("france", insets=False)
+    (True, False, False)
+    """
+    return scope == "france" if insets is None else insets
+
+
+def _departements(table, level: str) -> list[str]:
+    """Each unit's département code (a région's, for the one-département overseas régions)."""
+    if level == "region":
+        return [_insets.REGION_DEPARTEMENT.get(code, "") for code in table["code"]]
+    column = "code" if level == "departement" else "departement"
+    return [str(code) for code in table[column]]
+
+
+def _drom_extents(geo: Geography) -> dict[str, tuple[float, ...]]:
+    table = geo.table("departement", "france")
+    table = table[table["code"].isin(list(_insets.DROM))].dropna(subset=["geometry"])
+    return {code: tuple(g.bounds) for code, g in zip(table["code"], table.geometry, strict=True)}
+
+
+def _moved(geo: Geography, level: str, table, geometry: np.ndarray) -> np.ndarray:
+    return _insets.move_geometries(geometry, _departements(table, level), _drom_extents(geo))
+
+
+def display_shapes(
+    geo: Geography, level: str, scope: str, codes=None, insets: bool | None = None
+) -> np.ndarray:
+    """Geometries of a scope's units (or of ``codes`` only) as drawn on its map: on
+    « France entière », the overseas ones moved into their insets."""
+    table = geo.table(level, scope)
+    if codes is not None:
+        table = table[table["code"].isin([codes] if isinstance(codes, str) else list(codes))]
+    table = table.dropna(subset=["geometry"])
+    geometry = table.geometry.to_numpy()
+    return _moved(geo, level, table, geometry) if uses_insets(scope, insets) else geometry
+
+
+def display_geometry(
+    geo: Geography, level: str, scope: str, insets: bool | None = None
+) -> tuple[list, list, np.ndarray]:
     """Codes, names and display geometry of a level and scope (units without geometry left out).
 
     The geometry is the one every map draws: gaps between simplified units filled
-    (:func:`fill_gaps`), coordinates rounded to ``GEOJSON_DECIMALS``.
+    (:func:`fill_gaps`), on « France entière » (or when ``insets`` is true) the overseas
+    départements moved into their insets, coordinates rounded to ``GEOJSON_DECIMALS``.
     """
     table = geo.table(level, scope).dropna(subset=["geometry"])
     whole = geo.table(level, "france").dropna(subset=["geometry"])  # enclaves across the scope
@@ -95,18 +142,22 @@ def display_geometry(geo: Geography, level: str, scope: str) -> tuple[list, list
             strict=True,
         )
     )
-    geometry = _round(np.array([filled[c] for c in table["code"]], dtype=object), GEOJSON_DECIMALS)
-    return list(table["code"]), list(table["nom"]), geometry
+    geometry = np.array([filled[c] for c in table["code"]], dtype=object)
+    if uses_insets(scope, insets):
+        geometry = _moved(geo, level, table, geometry)
+    return list(table["code"]), list(table["nom"]), _round(geometry, GEOJSON_DECIMALS)
 
 
-def geojson_bytes(geo: Geography, level: str, scope: str) -> bytes:
+def geojson_bytes(geo: Geography, level: str, scope: str, insets: bool | None = None) -> bytes:
     """FeatureCollection of a level's display geometry.
 
     Each feature's id is its code; its properties hold the code and the name made inert by
     :func:`territorial.text.safetext.inert` (shown on hover by plotly, which decodes the
-    character references: a user-supplied name cannot inject markup or a link).
+    character references: a user-supplied name cannot inject markup or a link). On
+    « France entière » (or when ``insets`` is true), the overseas départements are moved
+    into their insets.
     """
-    codes, names, geometry = display_geometry(geo, level, scope)
+    codes, names, geometry = display_geometry(geo, level, scope, insets)
     names = [json.dumps(inert(n), ensure_ascii=False) for n in names]
     features = [
         f'{{"type":"Feature","id":{json.dumps(code)},"properties":{{"code":{json.dumps(code)},'
@@ -116,26 +167,48 @@ def geojson_bytes(geo: Geography, level: str, scope: str) -> bytes:
     return ('{"type":"FeatureCollection","features":[' + ",".join(features) + "]}").encode()
 
 
-def write_geojson(geo: Geography, level: str, scope: str, directory: Path = STATIC_DIR) -> Path:
-    """Write (once) the GeoJSON of a level and scope; the file name carries a content hash."""
-    key = json.dumps([level, scope, geo.manifest["files"], geo.perimeters_hash, _FORMAT_VERSION])
+def write_geojson(
+    geo: Geography,
+    level: str,
+    scope: str,
+    directory: Path = STATIC_DIR,
+    insets: bool | None = None,
+) -> Path:
+    """Write (once) the GeoJSON of a level and scope; the file name carries a content hash.
+
+    ``insets`` (by default, on « France entière » only) moves the overseas départements into
+    their insets (:func:`uses_insets`).
+    """
+    moved = uses_insets(scope, insets)
+    key = json.dumps(
+        [level, scope, geo.manifest["files"], geo.perimeters_hash, _FORMAT_VERSION, moved]
+    )
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
-    safe_scope = scope.replace(":", "-")
+    safe_scope = scope.replace(":", "-") + ("-encarts" if moved else "")
     path = directory / f"{level}-{safe_scope}-{digest}.geojson"
     if not path.exists():
         directory.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(geojson_bytes(geo, level, scope))
+        tmp.write_bytes(geojson_bytes(geo, level, scope, insets=moved))
         tmp.replace(path)
     return path
 
 
-def bounds(geo: Geography, level: str, scope: str, code: str | None = None) -> tuple[float, ...]:
-    """Bounding box (west, south, east, north) of a scope or of one unit."""
-    table = geo.table(level, scope)
-    if code is not None:
-        table = table[table["code"] == code]
-    return tuple(float(v) for v in table.total_bounds)
+def bounds(
+    geo: Geography, level: str, scope: str, code=None, insets: bool | None = None
+) -> tuple[float, ...]:
+    """Bounding box (west, south, east, north) of a scope, of one unit or of a list of units,
+    as drawn on the scope's map (« France entière »: the metropole and the insets)."""
+    if not uses_insets(scope, insets):
+        table = geo.table(level, scope)
+        if code is not None:
+            table = table[table["code"].isin([code] if isinstance(code, str) else list(code))]
+        return tuple(float(v) for v in table.total_bounds)
+    box = shapely.total_bounds(display_shapes(geo, level, scope, code, insets=True))
+    if code is None:  # the frames too, with their names
+        frames = _insets.extent()
+        box = (*np.minimum(box[:2], frames[:2]), *np.maximum(box[2:], frames[2:]))
+    return tuple(float(v) for v in box)
 
 
 def around(box: tuple[float, ...], factor: float = 2.5, min_span: float = 1.6) -> tuple[float, ...]:
