@@ -98,7 +98,7 @@ BUDGETS = {
     "first_load_bytes.epci": 2 * MB,
     "first_load_bytes.commune_france": 12 * MB,
     "first_load_bytes.commune_region84": 2 * MB,
-    "start_to_first_map_s": 6,
+    "start_to_first_map_s": 4,
     "server_rss_mb.all_levels": 600,
     "sessions10.click_to_map_ms.p95": 2000,
     "core.load_display_levels_ms": 1000,  # issue 2: "well under a second"
@@ -281,6 +281,7 @@ class Server:
         self.log_path = log_dir / f"server-{name}.log"
         self.proc: subprocess.Popen | None = None
         self.t0 = 0.0
+        self.wall0 = 0.0  # the same instant in wall-clock time (the app's own marks)
 
     def start(self) -> None:
         command = [
@@ -302,9 +303,15 @@ class Server:
         ]
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log_file = self.log_path.open("w")
-        self.t0 = time.perf_counter()
+        env = {**os.environ, "TERRITORIAL_STARTUP_LOG": "1"}  # the app's start-up marks
+        self.t0, self.wall0 = time.perf_counter(), time.time()
         self.proc = subprocess.Popen(
-            command, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            command,
+            cwd=ROOT,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
         )
         log_file.close()
 

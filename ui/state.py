@@ -20,6 +20,7 @@ from territorial.indicators.store import IndicatorStore
 from territorial.storage import Database, Space, database_url, import_workspace
 from territorial.storage.workspace import workspace_dir
 from territorial.text.safetext import inert
+from territorial.timeline import mark
 
 LOG = logging.getLogger("territorial")
 SPACE_KEY = "espace"  # session_state: {"code", "kind", "nom", "edit"}
@@ -70,7 +71,9 @@ def workspace() -> Space:
 @st.cache_resource(show_spinner="Chargement de la géographie…")
 def base_geography():
     """The Geography loaded once per server process (never changed afterwards)."""
-    return load_geography()
+    geo = load_geography()
+    mark("geography loaded")
+    return geo
 
 
 @st.cache_resource(show_spinner="Reconstruction des périmètres…", max_entries=16)
@@ -146,6 +149,7 @@ def _store(workspace_version: str, perimeters_hash: str) -> IndicatorStore:
         )
         store.add(table)
     _register_official(store)
+    mark("indicator store built")
     return store
 
 
@@ -168,7 +172,9 @@ def indicator_frame(
     level: str, scope: str, workspace_version: str, perimeters_hash: str
 ) -> pd.DataFrame:
     """Indicator values of a level and scope (cached per workspace and perimeter version)."""
-    return store().values(level, scope)
+    frame = store().values(level, scope)
+    mark(f"indicator values {level} {scope}")
+    return frame
 
 
 def values(level: str, scope: str) -> pd.DataFrame:

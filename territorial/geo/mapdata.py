@@ -24,6 +24,7 @@ import shapely
 from territorial.geo.geography import Geography
 from territorial.paths import STATIC_DIR
 from territorial.text.safetext import inert
+from territorial.timeline import mark
 
 __all__ = [
     "STATIC_DIR",
@@ -118,6 +119,8 @@ def write_geojson(geo: Geography, level: str, scope: str, directory: Path = STAT
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(geojson_bytes(geo, level, scope))
         tmp.replace(path)
+        mark(f"GeoJSON written {level} {scope}")
+    mark(f"GeoJSON ready {level} {scope}")
     return path
 
 
