@@ -25,6 +25,7 @@ from territorial.timeline import mark
 LOG = logging.getLogger("territorial")
 SPACE_KEY = "espace"  # session_state: {"code", "kind", "nom", "edit"}
 PERIMETERS_KEY = "perimetres-actifs"  # session_state: the space's active-set record
+VERSION_KEY = "espace-version"  # session_state: ((kind, code, writes), the space's version)
 
 
 @st.cache_resource(show_spinner=False)
@@ -66,6 +67,28 @@ def workspace() -> Space:
     """The saved work of this session's space (read-only in an atelier without edit link)."""
     space = current_space()
     return database().space(space["code"], kind=space["kind"], editable=space["edit"])
+
+
+def space_version() -> str:
+    """The version of this session's space (the key of its caches), read from the database
+    once per run (see :func:`sync_space`) and again after any write of this process."""
+    space = current_space()
+    key = (space["kind"], space["code"], database().writes)
+    memo = st.session_state.get(VERSION_KEY)
+    if memo is None or memo[0] != key:
+        memo = (key, workspace().version())
+        st.session_state[VERSION_KEY] = memo
+    return memo[1]
+
+
+def sync_space() -> None:
+    """First thing of each run: read the space's version again (another session, or
+    another server process, may have saved meanwhile), and its active perimeter set only
+    when that version changed (every save changes it)."""
+    before = st.session_state.pop(VERSION_KEY, None)
+    version = space_version()
+    if before is None or before[1] != version or PERIMETERS_KEY not in st.session_state:
+        refresh_perimeters()
 
 
 @st.cache_resource(show_spinner="Chargement de la géographie…")
@@ -164,7 +187,7 @@ def _register_official(store: IndicatorStore) -> None:
 def store() -> IndicatorStore:
     """The indicator store of this session's space and perimeter set (shared when equal)."""
     geo = geography()
-    return _store(workspace().version(), geo.perimeters_hash)
+    return _store(space_version(), geo.perimeters_hash)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -179,7 +202,7 @@ def indicator_frame(
 
 def values(level: str, scope: str) -> pd.DataFrame:
     geo = geography()
-    return indicator_frame(level, scope, workspace().version(), geo.perimeters_hash)
+    return indicator_frame(level, scope, space_version(), geo.perimeters_hash)
 
 
 FICTIONAL_EXAMPLE = "exemple_fictif"
@@ -211,7 +234,7 @@ def active_catalysts():
     choice = st.query_params.get("catalyseurs", FICTIONAL_EXAMPLE)
     if choice not in lists:
         choice = FICTIONAL_EXAMPLE
-    return _catalysts(choice, workspace().version())
+    return _catalysts(choice, space_version())
 
 
 def fictional_banner(catalysts) -> None:
