@@ -26,6 +26,7 @@ LOG = logging.getLogger("territorial")
 SPACE_KEY = "espace"  # session_state: {"code", "kind", "nom", "edit"}
 PERIMETERS_KEY = "perimetres-actifs"  # session_state: the space's active-set record
 VERSION_KEY = "espace-version"  # session_state: ((kind, code, writes), the space's version)
+RUN_KEY = "memo-du-run"  # session_state: what is computed once per run (see per_run)
 
 
 @st.cache_resource(show_spinner=False)
@@ -69,6 +70,14 @@ def workspace() -> Space:
     return database().space(space["code"], kind=space["kind"], editable=space["edit"])
 
 
+def per_run(name: str, compute):
+    """``compute()``, once per run of this session (forgotten by :func:`sync_space`)."""
+    memo = st.session_state.setdefault(RUN_KEY, {})
+    if name not in memo:
+        memo[name] = compute()
+    return memo[name]
+
+
 def space_version() -> str:
     """The version of this session's space (the key of its caches), read from the database
     once per run (see :func:`sync_space`) and again after any write of this process."""
@@ -84,7 +93,9 @@ def space_version() -> str:
 def sync_space() -> None:
     """First thing of each run: read the space's version again (another session, or
     another server process, may have saved meanwhile), and its active perimeter set only
-    when that version changed (every save changes it)."""
+    when that version changed (every save changes it). What :func:`per_run` kept is
+    forgotten."""
+    st.session_state[RUN_KEY] = {}
     before = st.session_state.pop(VERSION_KEY, None)
     version = space_version()
     if before is None or before[1] != version or PERIMETERS_KEY not in st.session_state:
@@ -190,11 +201,15 @@ def store() -> IndicatorStore:
     return _store(space_version(), geo.perimeters_hash)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def indicator_frame(
     level: str, scope: str, workspace_version: str, perimeters_hash: str
 ) -> pd.DataFrame:
-    """Indicator values of a level and scope (cached per workspace and perimeter version)."""
+    """Indicator values of a level and scope (cached per workspace and perimeter version).
+
+    Shared, not copied (``cache_resource``: a copy for each rerun of each session cost more
+    than the rest of the data access): read it, never change it.
+    """
     frame = store().values(level, scope)
     mark(f"indicator values {level} {scope}")
     return frame
