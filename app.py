@@ -1,9 +1,21 @@
 """Dynamiques territoriales — entry point (``streamlit run app.py``)."""
 
-import streamlit as st
+from territorial.timeline import mark
 
-from ui.atelier import PAGE_KEY, add_view_form, go_to_view, open_space_from_url, space_caption
-from ui.common import share_link, view_bar
+mark("first script run starts")
+
+import streamlit as st  # noqa: E402
+
+from ui.atelier import (  # noqa: E402
+    PAGE_KEY,
+    add_view_form,
+    go_to_view,
+    open_space_from_url,
+    space_caption,
+)
+from ui.common import share_link, view_bar  # noqa: E402
+
+mark("app.py imports done")
 
 st.set_page_config(
     page_title="Dynamiques territoriales",
@@ -49,3 +61,4 @@ add_view_form()
 link_slot = view_bar(PAGES)  # projection mode: the pages, staying in projection mode
 page.run()
 share_link(link_slot, page.url_path)
+mark("first script run ends")

@@ -100,9 +100,10 @@ BUDGETS = {
     "first_load_bytes.commune_region84": 2 * MB,
     "first_map_s.commune_france": 5,  # issue 16: the first national commune map painted
     "switch_click_to_map_ms.commune_france": 3000,  # issue 16: click to the new map painted
-    "start_to_first_map_s": 6,
+    "start_to_first_map_s": 4,
     "server_rss_mb.all_levels": 600,
     "sessions10.click_to_map_ms.p95": 2000,
+    "sessions10.server_rerun_ms.p95": 1000,
     "core.load_display_levels_ms": 1000,  # issue 2: "well under a second"
     "core.join_aggregate_35k_ms": 300,
     "core.dissolve_833_cached_disk_ms": 50,
@@ -283,6 +284,7 @@ class Server:
         self.log_path = log_dir / f"server-{name}.log"
         self.proc: subprocess.Popen | None = None
         self.t0 = 0.0
+        self.wall0 = 0.0  # the same instant in wall-clock time (the app's own marks)
 
     def start(self) -> None:
         command = [
@@ -304,9 +306,15 @@ class Server:
         ]
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log_file = self.log_path.open("w")
-        self.t0 = time.perf_counter()
+        env = {**os.environ, "TERRITORIAL_STARTUP_LOG": "1"}  # the app's start-up marks
+        self.t0, self.wall0 = time.perf_counter(), time.time()
         self.proc = subprocess.Popen(
-            command, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            command,
+            cwd=ROOT,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
         )
         log_file.close()
 

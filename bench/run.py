@@ -6,6 +6,7 @@ Usage::
     python bench/run.py --json     # same, the JSON contract on stdout
     python bench/run.py --quick    # smoke mode (< 2 min): fewer repetitions, no 10-session
                                    # test, no commune-level map of all France
+    python bench/run.py --only startup --repeat 3   # one measure alone (startup, sessions)
 
 Every figure compares this app ("ours") with a naive baseline written for the purpose
 (``bench/naive_app.py``: ``plotly.express.choropleth_map`` with the level's whole GeoJSON
@@ -53,6 +54,7 @@ from bench.common import (  # noqa: E402
 from bench.core import bench_core_dissolve, bench_core_join, bench_core_load  # noqa: E402
 from bench.reruns import bench_reruns  # noqa: E402
 from bench.sessions import bench_sessions_server  # noqa: E402
+from bench.startup import bench_startup  # noqa: E402
 
 
 # --------------------------------------------------------------------------- output
@@ -103,7 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the JSON list on stdout")
     parser.add_argument("--quick", action="store_true", help="smoke mode, under 2 minutes")
     parser.add_argument(
-        "--out", type=Path, default=RESULTS / "latest.json", help="where to write the JSON list"
+        "--out",
+        type=Path,
+        default=None,
+        help="where to write the JSON list (bench/results/latest.json; only-NAME.json with --only)",
     )
     parser.add_argument("--no-browser", action="store_true", help="skip the browser parts")
     parser.add_argument(
@@ -114,8 +119,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--fail-on-budget", action="store_true", help="exit with 1 when a budget is not met"
     )
+    parser.add_argument(
+        "--only",
+        choices=["startup", "sessions"],
+        help="run one measure alone: start_to_first_map_s (both apps) or the server side of "
+        "the 10-session test (full-run settings); nothing else",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="with --only startup: fresh servers per app (median)"
+    )
     args = parser.parse_args(argv)
 
+    if args.out is None:
+        args.out = RESULTS / (f"only-{args.only}.json" if args.only else "latest.json")
     plan = Plan.make(args.quick)
     if args.all_baseline:
         plan.deadline_s = plan.hard_limit_s = float("inf")
@@ -154,9 +170,6 @@ def main(argv: list[str] | None = None) -> int:
         log(f"REQUIRE_BROWSER=1 but the browser parts cannot run: {reason}")
         return 2
 
-    from territorial import load_geography
-
-    geo = load_geography()
     failed = False
 
     def section(name: str, function, *arguments) -> None:
@@ -169,18 +182,29 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
             results.note(f"{name} FAILED: {error!r:.500}")
 
-    section("core load", bench_core_load, plan, results)
-    section("core join", bench_core_join, geo, plan, results)
-    section("core dissolve", bench_core_dissolve, geo, plan, results)
-    del geo
-    gc.collect()
-    section("reruns", bench_reruns, plan, results)
-    if plan.sessions:
-        section("sessions (server only)", bench_sessions_server, plan, results)
-    if browser_ok:
-        section("browser", lambda: asyncio.run(bench_browser(plan, results)))
+    if args.only == "startup":
+        if not browser_ok:
+            log(f"--only startup needs the browser: {reason}")
+            return 2
+        section("startup", lambda: asyncio.run(bench_startup(plan, results, args.repeat)))
+    elif args.only == "sessions":
+        section("sessions (server only)", bench_sessions_server, Plan.make(False), results)
     else:
-        results.note(f"browser parts skipped ({reason}): figures 2, 3, 4 are absent")
+        from territorial import load_geography
+
+        geo = load_geography()
+        section("core load", bench_core_load, plan, results)
+        section("core join", bench_core_join, geo, plan, results)
+        section("core dissolve", bench_core_dissolve, geo, plan, results)
+        del geo
+        gc.collect()
+        section("reruns", bench_reruns, plan, results)
+        if plan.sessions:
+            section("sessions (server only)", bench_sessions_server, plan, results)
+        if browser_ok:
+            section("browser", lambda: asyncio.run(bench_browser(plan, results)))
+        else:
+            results.note(f"browser parts skipped ({reason}): figures 2, 3, 4 are absent")
 
     results.meta["machine"]["load_end"] = _loadavg()
     results.meta["duration_s"] = round(results.elapsed(), 1)

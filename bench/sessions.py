@@ -98,9 +98,15 @@ def _concurrent_sessions(plan: Plan, level: str, scope: str) -> list[list[float]
     # One script cache for every session, as in the server (AppTest makes one per run:
     # its threads would recompile the pages together, which CPython 3.11 does not bear).
     shared = ScriptCache()
+    # One runtime for every session, as in the server: each AppTest run installs its own
+    # mock runtime and removes it when it ends, under the feet of the sessions still
+    # running (``st.context`` then raises « Runtime hasn't been created »).
+    runtime = _shared_runtime()
     with (
         mock.patch("streamlit.testing.v1.app_test.ScriptCache", return_value=shared),
         mock.patch("streamlit.testing.v1.local_script_runner.ScriptCache", return_value=shared),
+        mock.patch("streamlit.testing.v1.app_test.Runtime", _RuntimeSink),
+        mock.patch("streamlit.runtime.Runtime._instance", runtime),
     ):
         threads = [threading.Thread(target=session, args=(i,)) for i in range(n)]
         for thread in threads:
@@ -108,6 +114,29 @@ def _concurrent_sessions(plan: Plan, level: str, scope: str) -> list[list[float]
         for thread in threads:
             thread.join()
     return errors[0] if errors else times
+
+
+class _RuntimeSink:
+    """Takes AppTest's per-run ``Runtime._instance`` assignments (the shared one stays)."""
+
+    _instance = None
+
+
+def _shared_runtime():
+    """A mock runtime like the one AppTest makes for each run, shared by every session."""
+    from unittest.mock import MagicMock
+
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.caching.storage.dummy_cache_storage import MemoryCacheStorageManager
+    from streamlit.runtime.dataframe_source_manager import DataframeSourceManager
+    from streamlit.runtime.media_file_manager import MediaFileManager
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    runtime = MagicMock(spec=Runtime)
+    runtime.media_file_mgr = MediaFileManager(MemoryMediaFileStorage("/mock/media"))
+    runtime.dataframe_source_mgr = DataframeSourceManager()
+    runtime.cache_storage_manager = MemoryCacheStorageManager()
+    return runtime
 
 
 async def _sessions(

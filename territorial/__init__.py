@@ -8,26 +8,20 @@ Examples
 13
 """
 
-from territorial.geo.geography import (
-    LEVEL_LABELS,
-    LEVELS,
-    Geography,
-    Resolution,
-    load_geography,
-    parse_scope,
-)
-from territorial.geo.search import fold
-from territorial.perimeters.model import REFERENCE_COUNTS, PerimeterSet, dissolve_perimeters
+import lazy_loader as lazy
 
-__all__ = [
-    "LEVELS",
-    "LEVEL_LABELS",
-    "REFERENCE_COUNTS",
-    "Geography",
-    "PerimeterSet",
-    "Resolution",
-    "dissolve_perimeters",
-    "fold",
-    "load_geography",
-    "parse_scope",
-]
+# Loaded on first use, so that ``import territorial.paths`` (or ``territorial.timeline``)
+# does not pull in geopandas.
+_EXPORTS = {
+    "geo.geography": [
+        "LEVELS",
+        "LEVEL_LABELS",
+        "Geography",
+        "Resolution",
+        "load_geography",
+        "parse_scope",
+    ],
+    "geo.search": ["fold"],
+    "perimeters.model": ["REFERENCE_COUNTS", "PerimeterSet", "dissolve_perimeters"],
+}
+__getattr__, __dir__, __all__ = lazy.attach(__name__, submod_attrs=_EXPORTS)

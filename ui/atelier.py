@@ -18,7 +18,7 @@ import streamlit as st
 from territorial.storage import StorageError
 from territorial.storage.database import login_editors, may_edit_by_login
 from territorial.text.safetext import inert
-from ui.state import SPACE_KEY, current_space, database, refresh_perimeters, workspace
+from ui.state import SPACE_KEY, current_space, database, sync_space, workspace
 
 PUBLIC_URL_ENV = "TERRITORIAL_PUBLIC_URL"
 STEP = "etape"  # URL parameter of a parcours step (a view id)
@@ -63,7 +63,7 @@ def open_space_from_url() -> None:
     space = current_space()
     if space["kind"] == "atelier" and st.query_params.get("atelier") != space["code"]:
         st.query_params["atelier"] = space["code"]
-    refresh_perimeters()
+    sync_space()
 
 
 def logged_in_editor() -> bool:

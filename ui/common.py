@@ -11,7 +11,7 @@ from territorial import LEVEL_LABELS
 from territorial.perimeters.crte import active_set_label
 from territorial.sources.raw import raw_manifest
 from territorial.text.safetext import inert
-from ui.state import geography
+from ui.state import geography, per_run
 
 
 def query_value(name: str, default: str, options=None) -> str:
@@ -38,7 +38,7 @@ def projection_mode() -> bool:
 
 def on_phone() -> bool:
     """A phone's browser (its user agent says « Mobi », as every phone browser does)."""
-    return "Mobi" in (st.context.headers.get("User-Agent") or "")
+    return per_run("telephone", lambda: "Mobi" in (st.context.headers.get("User-Agent") or ""))
 
 
 # Short page names for the projection bar, so that it holds on one line at 1920 px.

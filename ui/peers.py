@@ -8,7 +8,7 @@ import streamlit as st
 
 from territorial.text.safetext import inert
 from ui.common import query_value, write_query
-from ui.state import geography, store, workspace
+from ui.state import geography, space_version, store
 
 FICHE_PAGE = "views/fiche.py"
 _YES = ("oui", "non")
@@ -50,7 +50,7 @@ def peers_of(level: str, code: str, options: dict) -> dict | None:
     """
     from territorial.analysis.peers import PeersError
 
-    version = f"{geography().perimeters_hash}-{workspace().version()}"
+    version = f"{geography().perimeters_hash}-{space_version()}"
     try:
         return _peers(level, code, options["preset"], options["same_region"],
                       options["exclude_neighbours"], options["similar_size"], version)  # fmt: skip

@@ -14,7 +14,7 @@ from territorial.analysis.catalysts import Catalysts
 from territorial.analysis.places import LAYERS, combine_layers, layer_catalysts, load_places
 from territorial.outputs.deckmap import hex_payload, point_records, write_points
 from ui.maps import static_url
-from ui.state import FICTIONAL_EXAMPLE, _catalysts, base_geography, workspace
+from ui.state import FICTIONAL_EXAMPLE, _catalysts, base_geography, space_version, workspace
 
 EXAMPLE = "exemple"
 IMPORTED = "importe:"
@@ -62,7 +62,7 @@ def layer(key: str) -> Catalysts:
     """One layer's places (a shipped layer, or an imported list of the session's space)."""
     if key in LAYERS or key == EXAMPLE:
         return _shipped(key)
-    return _catalysts(key.removeprefix(IMPORTED), workspace().version())
+    return _catalysts(key.removeprefix(IMPORTED), space_version())
 
 
 def chosen(keys: list[str]) -> Catalysts:

@@ -20,10 +20,13 @@ from territorial.indicators.store import IndicatorStore
 from territorial.storage import Database, Space, database_url, import_workspace
 from territorial.storage.workspace import workspace_dir
 from territorial.text.safetext import inert
+from territorial.timeline import mark
 
 LOG = logging.getLogger("territorial")
 SPACE_KEY = "espace"  # session_state: {"code", "kind", "nom", "edit"}
 PERIMETERS_KEY = "perimetres-actifs"  # session_state: the space's active-set record
+VERSION_KEY = "espace-version"  # session_state: ((kind, code, writes), the space's version)
+RUN_KEY = "memo-du-run"  # session_state: what is computed once per run (see per_run)
 
 
 @st.cache_resource(show_spinner=False)
@@ -67,10 +70,44 @@ def workspace() -> Space:
     return database().space(space["code"], kind=space["kind"], editable=space["edit"])
 
 
+def per_run(name: str, compute):
+    """``compute()``, once per run of this session (forgotten by :func:`sync_space`)."""
+    memo = st.session_state.setdefault(RUN_KEY, {})
+    if name not in memo:
+        memo[name] = compute()
+    return memo[name]
+
+
+def space_version() -> str:
+    """The version of this session's space (the key of its caches), read from the database
+    once per run (see :func:`sync_space`) and again after any write of this process."""
+    space = current_space()
+    key = (space["kind"], space["code"], database().writes)
+    memo = st.session_state.get(VERSION_KEY)
+    if memo is None or memo[0] != key:
+        memo = (key, workspace().version())
+        st.session_state[VERSION_KEY] = memo
+    return memo[1]
+
+
+def sync_space() -> None:
+    """First thing of each run: read the space's version again (another session, or
+    another server process, may have saved meanwhile), and its active perimeter set only
+    when that version changed (every save changes it). What :func:`per_run` kept is
+    forgotten."""
+    st.session_state[RUN_KEY] = {}
+    before = st.session_state.pop(VERSION_KEY, None)
+    version = space_version()
+    if before is None or before[1] != version or PERIMETERS_KEY not in st.session_state:
+        refresh_perimeters()
+
+
 @st.cache_resource(show_spinner="Chargement de la géographie…")
 def base_geography():
     """The Geography loaded once per server process (never changed afterwards)."""
-    return load_geography()
+    geo = load_geography()
+    mark("geography loaded")
+    return geo
 
 
 @st.cache_resource(show_spinner="Reconstruction des périmètres…", max_entries=16)
@@ -146,6 +183,7 @@ def _store(workspace_version: str, perimeters_hash: str) -> IndicatorStore:
         )
         store.add(table)
     _register_official(store)
+    mark("indicator store built")
     return store
 
 
@@ -160,20 +198,26 @@ def _register_official(store: IndicatorStore) -> None:
 def store() -> IndicatorStore:
     """The indicator store of this session's space and perimeter set (shared when equal)."""
     geo = geography()
-    return _store(workspace().version(), geo.perimeters_hash)
+    return _store(space_version(), geo.perimeters_hash)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def indicator_frame(
     level: str, scope: str, workspace_version: str, perimeters_hash: str
 ) -> pd.DataFrame:
-    """Indicator values of a level and scope (cached per workspace and perimeter version)."""
-    return store().values(level, scope)
+    """Indicator values of a level and scope (cached per workspace and perimeter version).
+
+    Shared, not copied (``cache_resource``: a copy for each rerun of each session cost more
+    than the rest of the data access): read it, never change it.
+    """
+    frame = store().values(level, scope)
+    mark(f"indicator values {level} {scope}")
+    return frame
 
 
 def values(level: str, scope: str) -> pd.DataFrame:
     geo = geography()
-    return indicator_frame(level, scope, workspace().version(), geo.perimeters_hash)
+    return indicator_frame(level, scope, space_version(), geo.perimeters_hash)
 
 
 FICTIONAL_EXAMPLE = "exemple_fictif"
@@ -205,7 +249,7 @@ def active_catalysts():
     choice = st.query_params.get("catalyseurs", FICTIONAL_EXAMPLE)
     if choice not in lists:
         choice = FICTIONAL_EXAMPLE
-    return _catalysts(choice, workspace().version())
+    return _catalysts(choice, space_version())
 
 
 def fictional_banner(catalysts) -> None:

@@ -55,7 +55,7 @@ LEVEL_LABELS = {
     "commune": "Commune",
 }
 # Cached attributes that depend on the perimeter set (dropped by ``with_perimeters``).
-_PERIMETER_CACHES = ("_perimetre_table", "_hierarchy", "_indexed", "_search_index")
+_PERIMETER_CACHES = ("_perimetre_table", "_hierarchy", "_indexed", "_search_index", "_tables")
 PARENT_LEVELS = {
     "commune": ("epci", "perimetre", "departement", "region"),
     "epci": ("perimetre", "departement", "region"),
@@ -183,8 +183,8 @@ class Geography:
         self.perimeters = pset
         self.perimeters_report = report
         self.perimeters_hash = pset.content_hash()
-        self.__dict__.pop("_perimetre_table", None)
-        self.__dict__.pop("_hierarchy", None)
+        for cached in ("_perimetre_table", "_hierarchy", "_tables"):
+            self.__dict__.pop(cached, None)
 
     @functools.cached_property
     def _perimetre_table(self) -> gpd.GeoDataFrame:
@@ -237,13 +237,19 @@ class Geography:
             raise ValueError(f"Niveau inconnu : « {level} »")
         table = getattr(self, tables[level])
         kind, code = parse_scope(scope)
-        if kind == "metropole":
-            return table[~table["outre_mer"]]
         if kind == "france":
             return table
-        if level == "region" or (level == "departement" and kind == "departement"):
-            return table[table["code"] == code]
-        return table[table[kind] == code]
+        # Cached (every rerun of a map asks for it again): the caller must not change it.
+        cache = self.__dict__.setdefault("_tables", {})
+        key = (level, kind, code)
+        if key not in cache:
+            if kind == "metropole":
+                cache[key] = table[~table["outre_mer"]]
+            elif level == "region" or (level == "departement" and kind == "departement"):
+                cache[key] = table[table["code"] == code]
+            else:
+                cache[key] = table[table[kind] == code]
+        return cache[key]
 
     @functools.cached_property
     def _hierarchy(self) -> pd.DataFrame:

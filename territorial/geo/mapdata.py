@@ -25,6 +25,7 @@ from territorial.geo import insets as _insets
 from territorial.geo.geography import Geography
 from territorial.paths import STATIC_DIR
 from territorial.text.safetext import inert
+from territorial.timeline import mark
 
 __all__ = [
     "STATIC_DIR",
@@ -191,6 +192,8 @@ def write_geojson(
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(geojson_bytes(geo, level, scope, insets=moved))
         tmp.replace(path)
+        mark(f"GeoJSON written {level} {scope}")
+    mark(f"GeoJSON ready {level} {scope}")
     return path
 
 

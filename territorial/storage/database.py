@@ -92,14 +92,22 @@ class Database:
     def __init__(self, url: str | None = None):
         self.url = url or database_url()
         self.engine = _engine(self.url)
+        self.writes = 0  # write transactions of this process so far (see :meth:`write`)
         self._migrate()
 
     # ------------------------------------------------------------------ transactions
     @contextlib.contextmanager
     def write(self):
-        """One write transaction: committed whole at the end, rolled back on any error."""
-        with self.engine.connect().execution_options(write=True) as conn, conn.begin():
-            yield conn
+        """One write transaction: committed whole at the end, rolled back on any error.
+
+        Each one, done or not, changes :attr:`writes` (what a cache of this process
+        compares to know that it may be stale).
+        """
+        try:
+            with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+                yield conn
+        finally:
+            self.writes += 1
 
     @contextlib.contextmanager
     def read(self):
