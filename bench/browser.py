@@ -13,6 +13,7 @@ from bench.common import (
     FIRST_INDICATOR,
     LEVELS,
     RESULTS,
+    SERVED,
     SESSION_LEVEL,
     Server,
     _round,
@@ -46,7 +47,7 @@ async def bench_browser(plan: Plan, results: Results) -> None:
     labels = indicator_labels()
     meta = results.meta.setdefault("browser", {})
     collected: dict[str, dict] = {app: {"levels": {}} for app in APPS}
-    servers = {app: Server(app, script, RESULTS) for app, script in APPS.items()}
+    servers = {app: Server(app, script, RESULTS) for app, script in SERVED.items()}
 
     async def level(app: str, key: str) -> None:
         baseline = app == "baseline"

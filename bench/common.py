@@ -21,6 +21,7 @@ import numpy as np
 __all__ = [
     "APP",
     "APPS",
+    "SERVED",
     "BUDGETS",
     "BenchError",
     "CHROMIUM_ARGS",
@@ -49,13 +50,15 @@ __all__ = [
 
 ROOT = Path(__file__).resolve().parent.parent
 
-APP = ROOT / "app.py"
+APP = ROOT / "main.py"  # the pages (AppTest)
+SERVED_APP = ROOT / "app.py"  # what `streamlit run` serves
 
 NAIVE = ROOT / "bench" / "naive_app.py"
 
 RESULTS = ROOT / "bench" / "results"
 
-APPS = {"ours": APP, "baseline": NAIVE}
+APPS = {"ours": APP, "baseline": NAIVE}  # scripts run by AppTest
+SERVED = {"ours": SERVED_APP, "baseline": NAIVE}  # scripts served by `streamlit run`
 
 # Levels measured: key -> (niveau, perimetre d'étude). "France" means the app's national
 # default, metropolitan France (34,746 communes).

@@ -248,7 +248,7 @@ def _page_upload(data: bytes, name: str) -> dict:
     folder = tempfile.mkdtemp(prefix="limites-")
     os.environ["TERRITORIAL_DATABASE_URL"] = f"sqlite:///{folder}/territorial.sqlite3"
     os.environ["TERRITORIAL_WORKSPACE"] = f"{folder}/ws"
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    app = AppTest.from_file(str(ROOT / "main.py"), default_timeout=300)
     app.run()
     app.switch_page("views/donnees.py").run()
     uploader = next(u for u in app.file_uploader if u.key == "fichier-indicateurs")

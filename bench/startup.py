@@ -1,8 +1,8 @@
 """Start-up: seconds from ``streamlit run`` to the default page's map drawn in Chromium.
 
 The timeline in the metadata joins the browser's events (page HTML, first websocket
-message, plotly.js, GeoJSON files, map drawn) and the server's own marks (imports, data
-loaded, GeoJSON written, first script run done), which the app prints on its log when
+message, map files, map painted) and the server's own marks (imports, data
+loaded, map files written, first script run done), which the app prints on its log when
 ``TERRITORIAL_STARTUP_LOG=1`` (see ``ui/startup.py``).
 """
 
@@ -12,7 +12,7 @@ import re
 import time
 from typing import TYPE_CHECKING
 
-from bench.common import APPS, CHROMIUM_ARGS, RESULTS, Server, chromium_path, log, median
+from bench.common import APPS, CHROMIUM_ARGS, RESULTS, SERVED, Server, chromium_path, log, median
 from bench.page import Meter, new_page, wait_drawn
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ async def bench_startup(plan: Plan, results: Results, repeat: int = 1) -> None:
         browser = await pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         try:
             for _ in range(repeat):
-                for app, script in APPS.items():
+                for app, script in SERVED.items():
                     server = Server(app, script, RESULTS)
                     out, meta = {}, {}
                     try:

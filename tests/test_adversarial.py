@@ -130,7 +130,7 @@ def test_upload_path_of_the_app(case, tmp_path, monkeypatch):
     monkeypatch.setenv("TERRITORIAL_WORKSPACE", str(tmp_path / "ws"))
     monkeypatch.setenv("TERRITORIAL_CACHE_DIR", str(tmp_path / "cache"))
     app = AppTest.from_file(
-        str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120
+        str(Path(__file__).resolve().parent.parent / "main.py"), default_timeout=120
     )
     app.run()
     app.switch_page("views/donnees.py").run()

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from territorial import load_geography
 from territorial.storage import Database
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parent.parent / "main.py")
 COMPLETE = b"code_dep;Nombre de tiers-lieux (test)\n01;4\n42;7\n69;12\n"
 PERIMETERS = b"code;perimetre\n200000172;Alliance test A\n01001;Alliance test B\n"
 

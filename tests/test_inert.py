@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from territorial.text.safetext import inert
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parent.parent / "main.py")
 LINK = "**[Mise à jour requise](https://exemple.invalid/maj)**"
 ATTACKS = [
     LINK,

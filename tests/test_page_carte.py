@@ -10,7 +10,7 @@ from test_page_donnees import COMPLETE, _open, _upload, workspace  # noqa: F401 
 from territorial.geo.binmap import decode_units
 from ui.fastmap import read_payload
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parent.parent / "main.py")
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from territorial.analysis.places import combine_layers, layer_catalysts, load_pl
 from territorial.analysis.presets import DEFAULT_PRESET
 from territorial.indicators.store import IndicatorStore
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parent.parent / "main.py")
 
 
 def _page(**params) -> AppTest:

@@ -18,7 +18,7 @@ from territorial.storage import Database, Space
 from territorial.storage.schema import spaces
 from territorial.storage.workspace import Workspace
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parent.parent / "main.py")
 PAGE = "views/donnees.py"
 
 TABLE = (

@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from territorial.text.glossary import DOCUMENTS, TERMS, anchor, help_text, search
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parent.parent / "main.py")
 REQUIRED = [
     "epci", "ept", "crte", "perimetre", "catalyseur", "fabrique", "quantiles", "seuils_naturels",
     "polarite", "mediane", "taux_pauvrete", "secret_statistique", "estimation", "ingenieries",

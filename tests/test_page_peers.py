@@ -12,7 +12,7 @@ from territorial.indicators.store import IndicatorStore
 from ui.fastmap import read_payload
 from ui.maps import HIGHLIGHT_COLOUR
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parent.parent / "main.py")
 NBSP = "\u202f"
 
 

@@ -21,7 +21,7 @@ from territorial.indicators.store import IndicatorStore
 from territorial.text.formatting import format_number
 from ui.fastmap import read_payload
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parent.parent / "main.py")
 PAGE = "views/regions.py"
 DEFAULTS = [
     "densite",

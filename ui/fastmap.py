@@ -98,6 +98,27 @@ def map_file(level: str, scope: str, insets: bool | None = None) -> tuple[str, t
     return _map_file(level, scope, uses_insets(scope, insets), geography().perimeters_hash)
 
 
+def _outline_scope_files(level: str, scope: str) -> list[str]:
+    """URLs of the outline and label files drawn over a map of ``level`` on ``scope``."""
+    moved = uses_insets(scope)
+    levels = {
+        o for o, _c, _w in _OUTLINES if o in _FINER_THAN.get(level, {"region", "departement"})
+    }
+    levels.add(_label_level(level))
+    return [map_file(other, "france", moved)[0] for other in sorted(levels)]
+
+
+def preload(level: str, scope: str) -> None:
+    """Let the browser fetch a map's files while the server computes its values: a hidden
+    ``<link rel="preload">`` per file (the map's own fetch then takes them from the cache)."""
+    urls = [map_file(level, scope)[0], *_outline_scope_files(level, scope)]
+    links = "".join(
+        f'<link rel="preload" as="fetch" crossorigin="anonymous" href="{url}">' for url in urls
+    )
+    hide = "[data-testid='stElementContainer']:has(link[rel='preload']) {display: none;}"
+    st.markdown(f"<style>{hide}</style>{links}", unsafe_allow_html=True)
+
+
 def _insets(scope: str) -> dict | None:
     """The frames of the overseas insets and their names, on « France entière »."""
     if not uses_insets(scope):

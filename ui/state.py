@@ -21,6 +21,7 @@ from territorial.storage import Database, Space, database_url, import_workspace
 from territorial.storage.workspace import workspace_dir
 from territorial.text.safetext import inert
 from territorial.timeline import mark
+from ui.warmup import preloaded_geography
 
 LOG = logging.getLogger("territorial")
 SPACE_KEY = "espace"  # session_state: {"code", "kind", "nom", "edit"}
@@ -104,8 +105,9 @@ def sync_space() -> None:
 
 @st.cache_resource(show_spinner="Chargement de la géographie…")
 def base_geography():
-    """The Geography loaded once per server process (never changed afterwards)."""
-    geo = load_geography()
+    """The Geography loaded once per server process (never changed afterwards), by the
+    server's warm-up when there was one (:mod:`ui.warmup`)."""
+    geo = preloaded_geography() or load_geography()
     mark("geography loaded")
     return geo
 

@@ -23,7 +23,7 @@ from ui.common import (
     sources_footer,
     write_query,
 )
-from ui.fastmap import show_fast_map
+from ui.fastmap import preload, show_fast_map
 from ui.maps import (
     HEAVY_DOWNLOAD,
     HEAVY_SCOPES,
@@ -68,6 +68,7 @@ with controls[0]:
     level = level_picker()
 with controls[1]:
     scope = map_scope_picker(level, query_value("territoire", "") or None)
+    preload(level, scope)  # the browser fetches the map's files while the values are computed
 with controls[2]:
     indicator = indicator_picker(catalogue)
 

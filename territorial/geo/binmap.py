@@ -47,6 +47,7 @@ import shapely
 from territorial.geo.geography import Geography
 from territorial.geo.mapdata import GEOJSON_DECIMALS, STATIC_DIR, display_geometry, uses_insets
 from territorial.text.safetext import inert
+from territorial.timeline import mark
 
 __all__ = ["LABELLED_LEVELS", "NATIONAL_TOLERANCE", "decode_units", "encode_units", "write_units"]
 
@@ -159,6 +160,7 @@ def write_units(
     name = f"{level}-{scope.replace(':', '-')}{'-encarts' if moved else ''}-{digest}.bin"
     path = directory / name
     if path.exists():
+        mark(f"map file ready {level} {scope}")
         return path, list(geo.table(level, scope).dropna(subset=["geometry"])["code"])
     codes, names, geometry = display_geometry(geo, level, scope, insets=moved)
     if tolerance:
@@ -167,4 +169,5 @@ def write_units(
     tmp = path.with_suffix(f".{digest}.tmp")
     tmp.write_bytes(encode_units(codes, names, geometry, points=level in LABELLED_LEVELS))
     tmp.replace(path)
+    mark(f"map file written {level} {scope}")
     return path, codes
