@@ -21,7 +21,7 @@ from territorial.storage import Database, Space, database_url, import_workspace
 from territorial.storage.workspace import workspace_dir
 from territorial.text.safetext import inert
 from territorial.timeline import mark
-from ui.warmup import preloaded_geography
+from ui.preloaded import preloaded_geography
 
 LOG = logging.getLogger("territorial")
 SPACE_KEY = "espace"  # session_state: {"code", "kind", "nom", "edit"}

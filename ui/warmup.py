@@ -5,7 +5,7 @@ visitor would wait for the imports (pandas, geopandas, SQLAlchemy…) and the ge
 connecting. ``app.py`` serves ``main.py`` as an ``st.App`` whose lifespan starts
 :func:`warm_up` in a background thread at launch. It loads the geography first (what the
 first run waits for longest: :func:`ui.state.base_geography` takes it from
-:func:`preloaded_geography`), then imports the pages' modules, opens the database and
+:func:`ui.preloaded.preloaded_geography`), then imports the pages' modules, opens the database and
 writes the map files of the default view, and last the national commune map file, the one
 slow to write (simplification of 35 000 communes), so that its first visitor does not wait
 for it.
@@ -18,21 +18,11 @@ import logging
 import threading
 from concurrent.futures import Future
 
-__all__ = ["lifespan", "preloaded_geography", "warm_up"]
+from ui import preloaded
+
+__all__ = ["lifespan", "warm_up"]
 
 LOG = logging.getLogger(__name__)
-_geography: Future | None = None
-
-
-def preloaded_geography():
-    """The geography loaded by the warm-up (waiting for it if it is on its way), or None
-    when the server was not warmed up (AppTest, or its loading failed)."""
-    if _geography is None:
-        return None
-    try:
-        return _geography.result()
-    except Exception:  # noqa: BLE001 - the caller loads it itself
-        return None
 
 
 def warm_up(geography: Future) -> None:
@@ -71,7 +61,9 @@ def warm_up(geography: Future) -> None:
 @contextlib.asynccontextmanager
 async def lifespan(_app):
     """``st.App`` lifespan: start :func:`warm_up` without delaying the server's start."""
-    global _geography
-    _geography = Future()
-    threading.Thread(target=warm_up, args=(_geography,), name="warm-up", daemon=True).start()
+    preloaded.started()
+    thread = threading.Thread(
+        target=warm_up, args=(preloaded.GEOGRAPHY,), name="warm-up", daemon=True
+    )
+    thread.start()
     yield
