@@ -18,7 +18,7 @@ CASES = [
     b"Titre\n\ncode;v\n01001;1\n01002;2\n",
     b"code;v;\n01001;1;\n01002;2;\n",
     b"code\n01001\n\n01002\n",
-    b"code;v\n01001;1\n\n01002;2\n",  # blank line: the careful path
+    b"code;v\n01001;1\n\n01002;2\n",  # a blank line
     b"code;v\n  \n01001;1\n",
     b"code,v\n01001,1\n01002,2\n",
     b"code\tv\n01001\t1\n",

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from territorial.geo.codes import clean_series, normalise_series
+from territorial.geo.codes import clean_series, code_positions, normalise_series
 from territorial.geo.geography import LEVEL_LABELS, Geography
 from territorial.geo.search import fold
 from territorial.indicators.catalogue import Indicator
@@ -166,7 +166,7 @@ def normalise_codes(geo: Geography, level: str, values: pd.Series) -> pd.DataFra
     if level == "commune":
         return geo.resolve_communes(values)
     code = normalise_series(values, level)
-    known = pd.Series(_level_codes(geo, level).get_indexer(code) >= 0, index=values.index)
+    known = pd.Series(code_positions(_level_codes(geo, level), code) >= 0, index=values.index)
     how = pd.Series(
         np.where(code == values.astype(str).str.strip(), "exact", "zero"), index=values.index
     )
@@ -333,7 +333,7 @@ def join_table(
     numeric = list(values.columns)
     report.ignored_columns = [c for c in frame.columns if c not in numeric and c != guess.column]
     values["_code"] = codes
-    values = values.dropna(subset=["_code"])
+    values = values[codes.notna().to_numpy()]
     values = _deduplicate(values, report)
     known = int(codes.notna().sum())
     # rows dropped as conflicting duplicates are listed as unmatched, not matched
@@ -507,11 +507,12 @@ def _coverage(
     values: pd.DataFrame, geo: Geography, level: str, scope: str = "metropole"
 ) -> dict[str, dict]:
     """Share of the population (metropolitan, or of all France) covered at the table's level."""
-    table = geo.indexed(level)
+    table = geo.indexed(level)[["outre_mer", "population"]]
     if scope != "france":
         table = table[~table["outre_mer"].to_numpy(dtype=bool)]
-    covered = table.index.get_indexer(values.index)
-    covered = np.isin(np.arange(len(table)), covered[covered >= 0])
+    found = code_positions(table.index, values.index)
+    covered = np.zeros(len(table), dtype=bool)
+    covered[found[found >= 0]] = True
     population = table["population"].fillna(0)
     return {
         level: {

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from territorial.geo.codes import code_positions
 from territorial.geo.geography import Geography
 from territorial.indicators.aggregate import Grouping, Prepared
 from territorial.indicators.catalogue import (
@@ -197,7 +198,7 @@ class IndicatorStore:
         units, labels, codes = self._labels(table.level, level)
         key = ("user", table.name, "rows", self.geo.perimeters_hash)
         if key not in self._cache:  # the row of each table row among ``units``, once
-            self._cache[key] = units.get_indexer(table.components.index)
+            self._cache[key] = code_positions(units, table.components.index)
         rows = self._cache[key]
         return Grouping.from_labels(np.where(rows >= 0, labels[rows], -1), codes)
 
