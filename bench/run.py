@@ -6,6 +6,7 @@ Usage::
     python bench/run.py --json     # same, the JSON contract on stdout
     python bench/run.py --quick    # smoke mode (< 2 min): fewer repetitions, no 10-session
                                    # test, no commune-level map of all France
+    python bench/run.py --only core-join --json   # only the join of a 35,000-row table
 
 Every figure compares this app ("ours") with a naive baseline written for the purpose
 (``bench/naive_app.py``: ``plotly.express.choropleth_map`` with the level's whole GeoJSON
@@ -114,6 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--fail-on-budget", action="store_true", help="exit with 1 when a budget is not met"
     )
+    parser.add_argument(
+        "--only",
+        choices=["core", "core-join"],
+        help="run only the core measures (no Streamlit, no browser), or only the join",
+    )
     args = parser.parse_args(argv)
 
     plan = Plan.make(args.quick)
@@ -141,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     log(f"{'quick' if plan.quick else 'full'} run, levels: {', '.join(plan.levels)}")
 
     browser_ok, reason = True, ""
-    if args.no_browser:
+    if args.only:
+        browser_ok, reason = False, f"--only {args.only}"
+    elif args.no_browser:
         browser_ok, reason = False, "--no-browser"
     elif chromium_path() is None:
         browser_ok, reason = False, "no chromium executable"
@@ -169,17 +177,22 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
             results.note(f"{name} FAILED: {error!r:.500}")
 
-    section("core load", bench_core_load, plan, results)
+    if args.only != "core-join":
+        section("core load", bench_core_load, plan, results)
     section("core join", bench_core_join, geo, plan, results)
-    section("core dissolve", bench_core_dissolve, geo, plan, results)
+    if args.only != "core-join":
+        section("core dissolve", bench_core_dissolve, geo, plan, results)
     del geo
     gc.collect()
-    section("reruns", bench_reruns, plan, results)
-    if plan.sessions:
-        section("sessions (server only)", bench_sessions_server, plan, results)
+    if args.only:
+        results.note(f"--only {args.only}: the other measures are absent")
+    else:
+        section("reruns", bench_reruns, plan, results)
+        if plan.sessions:
+            section("sessions (server only)", bench_sessions_server, plan, results)
     if browser_ok:
         section("browser", lambda: asyncio.run(bench_browser(plan, results)))
-    else:
+    elif not args.only:
         results.note(f"browser parts skipped ({reason}): figures 2, 3, 4 are absent")
 
     results.meta["machine"]["load_end"] = _loadavg()
