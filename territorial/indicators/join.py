@@ -552,6 +552,7 @@ def to_user_indicators(
     rules, units, polarities = rules or {}, units or {}, polarities or {}
     prefix = f"u_{_slug(name)}"
     indicators, frames = [], []
+    aligned = population.reindex(result.values.index).astype(float)  # once for every column
     for column in result.values.columns:
         rule = rules.get(column) or default_rule(column)
         weight = "population" if rule == "moyenne_ponderee" else None
@@ -571,7 +572,7 @@ def to_user_indicators(
             origin=name,
         )
         values = result.values[column]
-        weights = population.reindex(values.index).astype(float) if weight else None
+        weights = aligned if weight else None
         frames.append(indicator.commune_components(values.astype(float), weights))
         indicators.append(indicator)
     components = pd.concat(frames, axis=1)
