@@ -177,7 +177,18 @@ class Indicator:
         Only for rules whose components are derived from the value itself (sum, weighted
         mean, min, max); ratio components are given directly by the source.
         """
-        if self.rule == "moyenne_ponderee":
+        if self.rule == "moyenne_ponderee" and weights.index.equals(values.index):
+            given = values.to_numpy(dtype=np.float64, na_value=np.nan)
+            weight = weights.to_numpy(dtype=np.float64, na_value=np.nan)
+            present = ~np.isnan(given) & ~np.isnan(weight)
+            return pd.DataFrame(
+                {
+                    f"{self.id}__somme_ponderee": np.where(present, given * weight, np.nan),
+                    f"{self.id}__poids": np.where(present, weight, np.nan),
+                },
+                index=values.index,
+            )
+        if self.rule == "moyenne_ponderee":  # pandas aligns the two indexes
             present = values.notna() & weights.notna()
             return pd.DataFrame(
                 {
