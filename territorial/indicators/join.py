@@ -397,7 +397,7 @@ def _resolve_keys(
     else:
         resolved = normalise_codes(geo, guess.level, text)
         codes = resolved["code"]
-        reasons = pd.Series("code inconnu", index=text.index)
+        reasons = None  # every code not found is unknown
         changed = codes.notna() & ~resolved["how"].isin(["exact"])
         report.remapped = [
             {
@@ -408,10 +408,15 @@ def _resolve_keys(
             }
             for row in text.index[changed]
         ]
-    reasons = reasons.where(~empty, "clé vide")
+    missing = codes.isna().to_numpy()
+    why = np.full(int(missing.sum()), "code inconnu", dtype=object)
+    if reasons is not None:
+        why = reasons.to_numpy(dtype=object)[missing]
+    why[empty.to_numpy()[missing]] = "clé vide"
+    given = text.to_numpy(dtype=object)[missing]
     report.unmatched = [
-        {"ligne": int(row), "valeur": text[row], "raison": reasons[row]}
-        for row in text.index[codes.isna()]
+        {"ligne": int(row), "valeur": value, "raison": reason}
+        for row, value, reason in zip(text.index[missing], given, why, strict=True)
     ]
     return codes.where(~empty)
 
@@ -458,7 +463,10 @@ def _parse_values(
 def _deduplicate(values: pd.DataFrame, report: JoinReport) -> pd.DataFrame:
     """Identical duplicates count once; duplicates with different values are dropped."""
     columns = [c for c in values.columns if c != "_code"]
-    duplicated = values[values["_code"].duplicated(keep=False)]
+    repeated = values["_code"].duplicated(keep=False).to_numpy()
+    if not repeated.any():  # the common case: one row per territory
+        return values.set_index("_code").rename_axis("code")[columns]
+    duplicated = values[repeated]
     if not duplicated.empty:
         distinct = duplicated.drop_duplicates().groupby("_code").size()
         conflicting = distinct.index[distinct > 1]
