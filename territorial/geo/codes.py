@@ -105,7 +105,7 @@ def normalise_series(values: pd.Series, level: str) -> pd.Series:
             return text
         if canonical.any():
             text = text.copy()
-            text[~canonical] = normalise_series(text[~canonical], level)
+            text[~canonical] = normalise_series(text[~canonical], level).to_numpy()
             return text
     text = clean_series(values)
     if level == "commune":

@@ -306,8 +306,8 @@ class Geography:
             other = code[~exact]
             alias = other.map(self._alias["code"])
             siren = other.map(self._siren_to_commune)
-            resolved[~exact] = alias.where(alias.notna(), siren)
-            how[~exact] = other.map(self._alias["nature"]).where(alias.notna(), "exact")
+            resolved[~exact] = alias.where(alias.notna(), siren).to_numpy()
+            how[~exact] = other.map(self._alias["nature"]).where(alias.notna(), "exact").to_numpy()
         return pd.DataFrame({"code": resolved, "how": how.where(resolved.notna())})
 
     def commune_from_siren(self, siren: object) -> str | None:
