@@ -134,7 +134,21 @@ class Prepared:
         if not self.has_members:
             columns["n_membres"] = sizes
             names.append("n_membres")
-        return pd.DataFrame({c: columns[c] for c in names}, index=grouping.codes.rename("code"))
+        return _frame(columns, names, grouping.codes.rename("code"))
+
+
+def _frame(columns: dict[str, np.ndarray], names: list[str], index: pd.Index) -> pd.DataFrame:
+    """A table of same-length arrays built as one numpy block per dtype (a dict of sixty
+    columns costs pandas a check and a copy per column)."""
+    groups: dict[np.dtype, list[str]] = {}
+    for name in names:
+        groups.setdefault(columns[name].dtype, []).append(name)
+    parts = [
+        pd.DataFrame(np.vstack([columns[n] for n in group]).T, index=index, columns=group)
+        for group in groups.values()
+    ]
+    frame = parts[0] if len(parts) == 1 else pd.concat(parts, axis=1)
+    return frame if list(frame.columns) == names else frame[names]
 
 
 def _kinds(columns: list[str]) -> tuple[list, list, list, list]:
