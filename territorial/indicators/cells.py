@@ -49,18 +49,24 @@ class Cells:
         self.n_unwrapped = 0
         self._encoded: tuple[pa.Array, np.ndarray] | None = None
 
-    def stripped(self) -> Cells:
-        """Cells stripped of surrounding spaces, Excel-protected codes (``="01"``) unwrapped."""
-        text = pc.utf8_trim_whitespace(self.text)
-        wrapped = self.mask(pc.starts_with(text, '="'))  # cheap first pass
-        if wrapped.any():
-            wrapped &= self.mask(pc.match_substring_regex(text, _WRAPPED))
-        if wrapped.any():
-            self.n_unwrapped = int(wrapped.sum())
-            inner = pc.utf8_trim_whitespace(pc.replace_substring_regex(text, _WRAPPED, r"\1"))
-            text = pc.if_else(pa.array(wrapped), inner, text)
-        self.text = text
-        self._encoded = None
+    def stripped(self, by_value: bool = False) -> Cells:
+        """Cells stripped of surrounding spaces, Excel-protected codes (``="01"``) unwrapped.
+
+        ``by_value`` cleans each distinct value once (see :meth:`per_value`), and keeps
+        the text untouched when no value changes: for a table already cleaned on reading
+        that is about to be tested value by value anyway.
+        """
+        if not by_value:
+            self.text, wrapped = _strip(self.text)
+            self.n_unwrapped = int(np.count_nonzero(wrapped))
+            self._encoded = None
+            return self
+        dictionary, indices = self._encode()
+        clean, wrapped = _strip(dictionary)
+        self.n_unwrapped = int(np.count_nonzero(wrapped[indices]))
+        if not clean.equals(dictionary):  # the same positions: the encoding still holds
+            self.text = clean.take(pa.array(indices))
+            self._encoded = (clean, indices)
         return self
 
     def select(self, columns: list) -> Cells:
@@ -126,3 +132,16 @@ class Cells:
         frame.columns = self.columns
         frame.index = self.index
         return frame
+
+
+def _strip(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """``text`` stripped of surrounding spaces, ``="…"`` unwrapped; which were unwrapped."""
+    text = pc.utf8_trim_whitespace(text)
+    wrapped = np.asarray(pc.fill_null(pc.starts_with(text, '="'), False), dtype=bool)
+    if wrapped.any():  # the cheap first pass found candidates
+        full = pc.fill_null(pc.match_substring_regex(text, _WRAPPED), False)
+        wrapped &= np.asarray(full, dtype=bool)
+    if wrapped.any():
+        inner = pc.utf8_trim_whitespace(pc.replace_substring_regex(text, _WRAPPED, r"\1"))
+        text = pc.if_else(pa.array(wrapped), inner, text)
+    return text, wrapped

@@ -326,7 +326,7 @@ def join_table(
             "Rattachement par les NOMS : les homonymes sont écartés ; préférez une colonne de codes."
         )
     codes = _resolve_keys(frame[guess.column], geo, guess, report)
-    cells = Cells(frame, [c for c in frame.columns if c != guess.column]).stripped()
+    cells = Cells(frame, [c for c in frame.columns if c != guess.column]).stripped(by_value=True)
     others = _other_keys(frame, geo, guess.column, cells)
     measures = [c for c in frame.columns if c != guess.column and c not in others]
     values = _parse_values(frame, measures, report, cells)
