@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -97,3 +100,31 @@ def test_user_table_sums_and_weighted_means_at_every_level(geo, store):
             assert got[count_id].notna().sum() == expected["n"].notna().sum(), level
     finally:
         store.remove("equipements")
+
+
+def test_benchmark_table_report_is_unchanged(geo):
+    """The join report of the benchmark's table, as the careful readers gave it."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from bench.core import synthetic_csv
+
+    raw = read_table(synthetic_csv(geo), "bench_35000.csv")
+    report = join_table(raw, geo).report
+    assert report.unmatched == [
+        {"ligne": 34876 + i, "valeur": f"99{i:03d}", "raison": "code inconnu"}
+        for i in range(1, 126)
+    ]
+    secret = {c: info["secret"] for c, info in report.columns.items() if info["secret"]}
+    assert secret == {"Taux de couverture 10 (%)": 36}
+    assert all(info["numeriques"] + info["secret"] == 35_000 for info in report.columns.values())
+    assert report.summary_fr() == [
+        "35\u202f000 lignes lues dans « bench_35000.csv » ; clé : colonne « code_insee » "
+        "(codes de commune).",
+        "34\u202f875 lignes rattachées à un territoire.",
+        "125 lignes non rattachées — 125 : code inconnu.",
+        "129 territoires hors de France métropolitaine : gardés, visibles avec le périmètre "
+        "d'étude « France entière ».",
+        "Colonne « Taux de couverture 10 (%) » : 36 valeurs secrètes, 0 vide et 0 non "
+        "numérique, traitées comme manquantes.",
+        "Couverture commune : 100,0 % de la population.",
+        "Le tableau n'est PAS complet : voir les lignes non rattachées ci-dessus.",
+    ]
