@@ -11,7 +11,8 @@ Examples
 >>> components = pd.DataFrame(
 ...     {"a": [1.0, np.nan, 3.0], "b__max": [2.0, 5.0, 1.0]}, index=["c1", "c2", "c3"]
 ... )
->>> grouping = Grouping.from_mapping(components.index, pd.Series(["P", "Q", "P"], index=components.index))
+>>> parents = pd.Series(["P", "Q", "P"], index=components.index)
+>>> grouping = Grouping.from_mapping(components.index, parents)
 >>> aggregate(components, grouping).to_dict("index")["Q"]
 {'a': nan, 'a__n': 0, 'b__max': 5.0, 'n_membres': 1}
 """
@@ -77,13 +78,16 @@ class Prepared:
 
     def __init__(self, components: pd.DataFrame):
         self.components = components
-        names = [str(c) for c in components.columns]
-        dtypes = [dtype for dtype in components.dtypes]
-        self.numeric = all(d in (np.float64, np.int64) for d in dtypes) and len(set(names)) == len(
-            names
+        names = list(components.columns)
+        dtypes = list(components.dtypes)
+        self.numeric = (
+            all(d in (np.float64, np.int64) for d in dtypes)
+            and all(isinstance(c, str) for c in names)
+            and len(set(names)) == len(names)
         )
-        if not self.numeric:
+        if not self.numeric:  # the groupby handles any other table
             return
+        position = {name: i for i, name in enumerate(names)}
         self.kinds = _kinds(names)
         integers = {n for n, d in zip(names, dtypes, strict=True) if d == np.int64}
         self.blocks = []  # (kind, dtype, names, values by column, present cells or None)
@@ -92,7 +96,7 @@ class Prepared:
                 chosen = [c for c in columns if (c in integers) == (dtype == np.int64)]
                 if not chosen:
                     continue
-                positions = [names.index(c) for c in chosen]
+                positions = [position[c] for c in chosen]
                 block = components.iloc[:, positions].to_numpy(dtype=dtype).T
                 block = np.ascontiguousarray(block)
                 present = None
@@ -101,7 +105,7 @@ class Prepared:
                     block = np.where(present, block, 0.0)
                     present = present.view(np.int8)
                 self.blocks.append((kind, dtype, chosen, block, present))
-        self.new_counts = [c for c in self.kinds[0] if f"{c}__n" not in set(names)]
+        self.new_counts = [c for c in self.kinds[0] if f"{c}__n" not in position]
         self.has_members = "n_membres" in names
 
     def aggregate(self, grouping: Grouping) -> pd.DataFrame:
