@@ -7,6 +7,7 @@ Usage::
     python bench/run.py --quick    # smoke mode (< 2 min): fewer repetitions, no 10-session
                                    # test, no commune-level map of all France
     python bench/run.py --only startup --repeat 3   # one measure alone (startup, sessions)
+    python bench/run.py --only core-join --json   # only the join of a 35,000-row table
 
 Every figure compares this app ("ours") with a naive baseline written for the purpose
 (``bench/naive_app.py``: ``plotly.express.choropleth_map`` with the level's whole GeoJSON
@@ -121,9 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["startup", "sessions"],
-        help="run one measure alone: start_to_first_map_s (both apps) or the server side of "
-        "the 10-session test (full-run settings); nothing else",
+        choices=["startup", "sessions", "core", "core-join"],
+        help="run one measure alone: start_to_first_map_s (both apps), the server side of "
+        "the 10-session test (full-run settings), the core measures (no Streamlit, no "
+        "browser), or the join of the 35,000-row table; nothing else",
     )
     parser.add_argument(
         "--repeat", type=int, default=1, help="with --only startup: fresh servers per app (median)"
@@ -157,7 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     log(f"{'quick' if plan.quick else 'full'} run, levels: {', '.join(plan.levels)}")
 
     browser_ok, reason = True, ""
-    if args.no_browser:
+    if args.only:
+        browser_ok, reason = False, f"--only {args.only}"
+    elif args.no_browser:
         browser_ok, reason = False, "--no-browser"
     elif chromium_path() is None:
         browser_ok, reason = False, "no chromium executable"
@@ -193,18 +197,23 @@ def main(argv: list[str] | None = None) -> int:
         from territorial import load_geography
 
         geo = load_geography()
-        section("core load", bench_core_load, plan, results)
+        if args.only != "core-join":
+            section("core load", bench_core_load, plan, results)
         section("core join", bench_core_join, geo, plan, results)
-        section("core dissolve", bench_core_dissolve, geo, plan, results)
+        if args.only != "core-join":
+            section("core dissolve", bench_core_dissolve, geo, plan, results)
         del geo
         gc.collect()
-        section("reruns", bench_reruns, plan, results)
-        if plan.sessions:
-            section("sessions (server only)", bench_sessions_server, plan, results)
-        if browser_ok:
-            section("browser", lambda: asyncio.run(bench_browser(plan, results)))
+        if args.only:
+            results.note(f"--only {args.only}: the other measures are absent")
         else:
-            results.note(f"browser parts skipped ({reason}): figures 2, 3, 4 are absent")
+            section("reruns", bench_reruns, plan, results)
+            if plan.sessions:
+                section("sessions (server only)", bench_sessions_server, plan, results)
+            if browser_ok:
+                section("browser", lambda: asyncio.run(bench_browser(plan, results)))
+            else:
+                results.note(f"browser parts skipped ({reason}): figures 2, 3, 4 are absent")
 
     results.meta["machine"]["load_end"] = _loadavg()
     results.meta["duration_s"] = round(results.elapsed(), 1)

@@ -64,6 +64,17 @@ def _same(frame: pd.DataFrame) -> None:
         np.testing.assert_array_equal(numbers[column].to_numpy(), expected.to_numpy())
         assert reports[column] == report
     assert code_like_columns(frame, shuffled, cells) == expected_codes
+    # cleaning each distinct value once gives the same cells
+    by_value = Cells(frame).stripped(by_value=True)
+    assert by_value.text.equals(cells.text) and by_value.n_unwrapped == cells.n_unwrapped
+    assert (
+        parse_number_columns(frame, columns, by_value)[1] == parse_number_columns(frame, columns)[1]
+    )
+    # a selection keeps the distinct values of the whole table, in its own cell order
+    chosen = cells.select(shuffled)
+    assert chosen.text.equals(Cells(frame[shuffled]).stripped().text)
+    answers = chosen.per_value(lambda values: np.asarray(values.to_pylist(), dtype=object))
+    assert answers.tolist() == chosen.text.to_pylist()
 
 
 @settings(max_examples=150, deadline=None)

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -211,6 +212,22 @@ def test_manifest_records_sources_and_hashes(geo):
 def test_resolve_commune(geo, given, expected, how):
     resolution = geo.resolve_commune(given)
     assert (resolution.code, resolution.how) == (expected, how)
+
+
+def test_resolve_communes_is_resolve_commune_of_each_value(geo):
+    aliases = geo.aliases.groupby("nature").head(3)["alias"].tolist()
+    sirens = geo.communes["siren"].dropna().head(3).tolist()
+    given = ["01001", "2B033", "1001", "2a004", " 01001 ", '="75108"', "99999", ""]
+    for values in (given + aliases + sirens, ["01001", "75056", "2A004"]):  # mixed, all exact
+        index = [10 + i // 2 for i in range(len(values))]  # repeated labels: by position
+        resolved = geo.resolve_communes(pd.Series(values, index=index))
+        assert resolved.index.tolist() == index
+        for value, code, how in zip(values, resolved["code"], resolved["how"], strict=True):
+            one = geo.resolve_commune(value)
+            assert (None if pd.isna(code) else code, None if pd.isna(how) else how) == (
+                one.code,
+                one.how,
+            ), value
 
 
 def test_delegated_and_old_codes_map_to_current_commune(geo):

@@ -423,12 +423,19 @@ def test_too_many_rows_csv(monkeypatch):
     assert "plus de 3 lignes" in error_of(b"c;p\n1;1;\n2;2\n3;3\n4;4\n", "t.csv")
 
 
-def test_unexpected_errors_are_wrapped(monkeypatch):
+@pytest.mark.parametrize(
+    ("reader", "source"),
+    [
+        ((csv_reader.pd, "read_csv"), b'code;pop\n"1";2\n'),  # quotes: pandas' reader
+        ((csv_reader.pa_csv, "read_csv"), b"code;pop\n1;2\n"),  # a clean file: pyarrow's
+    ],
+)
+def test_unexpected_errors_are_wrapped(monkeypatch, reader, source):
     def boom(*args, **kwargs):
         raise RuntimeError("panne interne")
 
-    monkeypatch.setattr(csv_reader.pd, "read_csv", boom)
-    message = error_of(b"code;pop\n1;2\n", "t.csv")
+    monkeypatch.setattr(*reader, boom)
+    message = error_of(source, "t.csv")
     assert message.startswith("Le fichier « t.csv » n'a pas pu être lu")
     assert "panne interne" not in message  # a library's (English) text never reaches the user
     assert "Formats acceptés" in message

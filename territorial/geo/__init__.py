@@ -6,6 +6,7 @@ _EXPORTS = {
     "codes": [
         "clean_cell",
         "clean_series",
+        "code_positions",
         "normalise_commune_code",
         "normalise_departement_code",
         "normalise_region_code",

@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = [
     "normalise_commune_code",
@@ -25,6 +28,7 @@ __all__ = [
     "normalise_siren",
     "clean_cell",
     "clean_series",
+    "code_positions",
     "normalise_series",
 ]
 
@@ -83,12 +87,26 @@ def clean_series(values: pd.Series) -> pd.Series:
     return text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
 
 
+# Codes that normalisation leaves as they are: checked first, so a clean column of 35,000
+# codes costs one test instead of a dozen string operations.
+_CANONICAL = {"commune": r"[0-9][0-9AB][0-9]{3}", "epci": r"[0-9]{9}"}
+
+
 def normalise_series(values: pd.Series, level: str) -> pd.Series:
     """Vectorised normalisation of codes of a level (``commune``, ``epci``…).
 
     >>> normalise_series(pd.Series(["1001", "2a004", " 200046977 "]), "commune").tolist()
     ['01001', '2A004', '200046977']
     """
+    if level in _CANONICAL:  # codes already written as the geography writes them
+        text = values.astype(str)
+        canonical = text.str.fullmatch(_CANONICAL[level]).to_numpy(dtype=bool)
+        if canonical.all():
+            return text
+        if canonical.any():
+            text = text.copy()
+            text[~canonical] = normalise_series(text[~canonical], level).to_numpy()
+            return text
     text = clean_series(values)
     if level == "commune":
         text = text.str.upper().str.replace(" ", "", regex=False)
@@ -100,3 +118,33 @@ def normalise_series(values: pd.Series, level: str) -> pd.Series:
         text = text.str.upper().str.replace(" ", "", regex=False)
         return text.where(~text.str.fullmatch(r"\d"), "0" + text)
     return text
+
+
+def _arrow_strings(values) -> pa.Array | None:
+    """Text codes as one Arrow array, or None when they are not all text."""
+    values = getattr(values, "array", values)  # the Arrow data of a pandas str column
+    try:
+        array = pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        return None
+    return array.cast(pa.large_string())
+
+
+def code_positions(known: pd.Index, codes) -> np.ndarray:
+    """``known.get_indexer(codes)`` (-1: absent) for text codes, by Arrow's hash lookup.
+
+    pandas looks Arrow-backed strings up through Python objects; Arrow hashes them as they
+    are, several times faster on a column of 35,000 codes. Other values go to pandas.
+
+    >>> code_positions(pd.Index(["01001", "75056"]), pd.Series(["75056", "99999", None]))
+    array([ 1, -1, -1])
+    """
+    value_set, probe = _arrow_strings(known), _arrow_strings(codes)
+    if value_set is None or probe is None or not known.is_unique:
+        return known.get_indexer(codes)
+    found = pc.index_in(probe, value_set=value_set, skip_nulls=True)
+    return pc.fill_null(found, -1).to_numpy().astype(np.int64)

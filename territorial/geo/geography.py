@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from territorial.geo.codes import (
+    code_positions,
     normalise_commune_code,
     normalise_departement_code,
     normalise_series,
@@ -303,13 +304,16 @@ class Geography:
         """Vectorised :meth:`resolve_commune`: columns ``code`` (None if unknown) and ``how``."""
         given = values.astype(str).str.strip()
         code = normalise_series(values, "commune")
-        exact = pd.Series(self._commune_codes.get_indexer(code) >= 0, index=values.index)
-        alias = code.map(self._alias["code"])
-        nature = code.map(self._alias["nature"])
-        siren = code.map(self._siren_to_commune)
-        resolved = code.where(exact, alias.where(alias.notna(), siren))
+        exact = code_positions(self._commune_codes, code) >= 0
+        resolved = code.where(exact)
         how = pd.Series(np.where(code == given, "exact", "zero"), index=values.index)
-        how = how.where(exact, nature.where(alias.notna(), "exact"))
+        how = how.where(exact)
+        if not exact.all():  # old codes, delegated communes, SIREN: only where not exact
+            other = code[~exact]
+            alias = other.map(self._alias["code"])
+            siren = other.map(self._siren_to_commune)
+            resolved[~exact] = alias.where(alias.notna(), siren).to_numpy()
+            how[~exact] = other.map(self._alias["nature"]).where(alias.notna(), "exact").to_numpy()
         return pd.DataFrame({"code": resolved, "how": how.where(resolved.notna())})
 
     def commune_from_siren(self, siren: object) -> str | None:

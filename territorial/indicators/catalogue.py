@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from territorial.indicators.aggregate import Grouping, aggregate
 from territorial.paths import DATA_DIR
 
 __all__ = [
@@ -176,7 +177,18 @@ class Indicator:
         Only for rules whose components are derived from the value itself (sum, weighted
         mean, min, max); ratio components are given directly by the source.
         """
-        if self.rule == "moyenne_ponderee":
+        if self.rule == "moyenne_ponderee" and weights.index.equals(values.index):
+            given = values.to_numpy(dtype=np.float64, na_value=np.nan)
+            weight = weights.to_numpy(dtype=np.float64, na_value=np.nan)
+            present = ~np.isnan(given) & ~np.isnan(weight)
+            return pd.DataFrame(
+                {
+                    f"{self.id}__somme_ponderee": np.where(present, given * weight, np.nan),
+                    f"{self.id}__poids": np.where(present, weight, np.nan),
+                },
+                index=values.index,
+            )
+        if self.rule == "moyenne_ponderee":  # pandas aligns the two indexes
             present = values.notna() & weights.notna()
             return pd.DataFrame(
                 {
@@ -199,13 +211,11 @@ class Indicator:
     def compute(self, components: pd.DataFrame) -> pd.Series:
         """Indicator values from components at any level."""
         if self.rule in {"ratio", "part"}:
-            denominator = components[self.denominator].astype(float)
-            value = components[self.numerator] / denominator.where(denominator != 0)
-            return (value * self.scale).rename(self.id)
+            value = _divide(components, self.numerator, self.denominator) * self.scale
+            return pd.Series(value, index=components.index, name=self.id)
         if self.rule == "moyenne_ponderee":
-            total = components[f"{self.id}__poids"].astype(float)
-            value = components[f"{self.id}__somme_ponderee"] / total.where(total != 0)
-            return value.rename(self.id)
+            value = _divide(components, f"{self.id}__somme_ponderee", f"{self.id}__poids")
+            return pd.Series(value, index=components.index, name=self.id)
         if self.rule == "evolution_annuelle":
             start = components[self.denominator].astype(float)
             ratio = components[self.numerator] / start.where(start > 0)
@@ -215,7 +225,7 @@ class Indicator:
             known = counts.sum(axis=1, min_count=1) > 0
             position = counts.fillna(-1).to_numpy().argmax(axis=1) + 1.0
             return pd.Series(position, index=components.index).where(known).rename(self.id)
-        return components[self.components[0]].astype(float).rename(self.id)
+        return pd.Series(_floats(components, self.components[0]), components.index, name=self.id)
 
     @property
     def rule_label(self) -> str:
@@ -223,6 +233,17 @@ class Indicator:
         if self.rule == "moyenne_ponderee":
             return f"{label} par {self.weight}"
         return label
+
+
+def _floats(components: pd.DataFrame, column: str) -> np.ndarray:
+    return components[column].to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _divide(components: pd.DataFrame, numerator: str, denominator: str) -> np.ndarray:
+    """``numerator / denominator`` of two columns, missing where the denominator is 0."""
+    total = _floats(components, denominator)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _floats(components, numerator) / np.where(total != 0, total, np.nan)
 
 
 @dataclass
@@ -314,46 +335,26 @@ def parent_mapping(
 
 
 def aggregate_components(
-    components: pd.DataFrame, mapping: pd.Series, catalogue: Catalogue
+    components: pd.DataFrame, mapping: pd.Series, catalogue: Catalogue | None = None
 ) -> pd.DataFrame:
-    """Aggregate component columns from child units to parents.
+    """Aggregate component columns from child units to parents (``mapping``: child → parent).
 
     Additive components are summed (a parent with no member value stays missing, never
     zero); ``__min`` / ``__max`` components take the min / max. Two bookkeeping columns are
     added: ``n_membres`` and, per component, the number of members with a value
-    (``<component>__n``).
+    (``<component>__n``). See :func:`territorial.indicators.aggregate.aggregate`.
     """
-    parents = mapping.reindex(components.index)
-    known = parents.notna().to_numpy()
-    frame = components[known]
-    groups = frame.groupby(parents[known].to_numpy())
-    counted = [c for c in frame.columns if c.endswith("__n") or c == "n_membres"]
-    minima = [c for c in frame.columns if c.endswith("__min")]
-    maxima = [c for c in frame.columns if c.endswith("__max")]
-    additive = [c for c in frame.columns if c not in {*counted, *minima, *maxima}]
-    parts = [groups[additive].sum(min_count=1)]
-    new_counts = [c for c in additive if f"{c}__n" not in frame.columns]
-    if new_counts:
-        parts.append(groups[new_counts].count().add_suffix("__n"))
-    if counted:
-        parts.append(groups[counted].sum(min_count=1))
-    if minima:
-        parts.append(groups[minima].min())
-    if maxima:
-        parts.append(groups[maxima].max())
-    if "n_membres" not in frame.columns:
-        parts.append(groups.size().rename("n_membres").to_frame())
-    out = pd.concat(parts, axis=1)
-    out.index.name = "code"
-    return out.sort_index()
+    return aggregate(components, Grouping.from_mapping(components.index, mapping))
 
 
 def indicator_values(components: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     """Every catalogue indicator computed from components (missing where a component is)."""
-    values = {}
+    values = []
     for indicator in catalogue:
         try:
-            values[indicator.id] = indicator.compute(components)
+            values.append(indicator.compute(components).to_numpy(dtype=np.float64))
         except KeyError:
-            values[indicator.id] = pd.Series(np.nan, index=components.index)
-    return pd.DataFrame(values, index=components.index)
+            values.append(np.full(len(components), np.nan))
+    table = np.column_stack(values) if values else np.zeros((len(components), 0))
+    ids = [indicator.id for indicator in catalogue]
+    return pd.DataFrame(table, index=components.index, columns=ids)

@@ -57,15 +57,16 @@ def parse_number_columns(
     cells = _cells(frame, columns, cells)
     text = cells.text
     empty = cells.empty()
-    plain = cells.mask(pc.match_substring_regex(text, _PLAIN))
+    plain = cells.per_value(lambda values: pc.match_substring_regex(values, _PLAIN))
     secret = _secret(text, ~plain & ~empty)
-    dotted = plain & cells.mask(pc.match_substring(text, "."))
-    commas = plain & cells.mask(pc.match_substring(text, ","))
+    dotted = plain & cells.per_value(lambda values: pc.match_substring(values, "."))
+    commas = plain & cells.per_value(lambda values: pc.match_substring(values, ","))
     n_other = cells.count(~plain & ~empty & ~secret)
     n_dotted, n_commas = cells.count(dotted), cells.count(commas)
     n_plain = cells.count(plain)
     fast = (n_other == 0) & (n_plain > 0) & ~((n_dotted > 0) & (n_commas > 0))
-    floats = _plain_floats(text, plain & np.repeat(fast, cells.n_rows), commas.any())
+    floats = cells.per_value(_plain_floats)
+    floats[~(plain & np.repeat(fast, cells.n_rows))] = np.nan
     numbers, reports = {}, {}
     slow = []
     for position, column in enumerate(columns):
@@ -106,15 +107,25 @@ def _secret(text: pa.Array, candidates: np.ndarray) -> np.ndarray:
     return secret
 
 
-def _plain_floats(text: pa.Array, wanted: np.ndarray, any_comma: bool) -> np.ndarray:
-    """Floats of the ``wanted`` plain cells (a decimal comma read as a dot), else NaN."""
-    if not wanted.any():
-        return np.full(len(text), np.nan)
-    chosen = pc.if_else(pa.array(wanted), text, pa.scalar(None, pa.large_string()))
-    if any_comma:
-        chosen = pc.replace_substring(chosen, ",", ".")
+def _plain_floats(values: pa.Array) -> np.ndarray:
+    """Floats of the plain ``values`` (a decimal comma read as a dot), else NaN."""
+    plain = pc.fill_null(pc.match_substring_regex(values, _PLAIN), False)
+    chosen = pc.if_else(plain, _commas_to_dots(values), pa.scalar(None, values.type))
     floats = pc.cast(chosen, pa.float64()).to_numpy(zero_copy_only=False)
     return floats.astype("float64", copy=False)
+
+
+def _commas_to_dots(text: pa.Array) -> pa.Array:
+    """``pc.replace_substring(text, ",", ".")`` on the bytes: both are one byte in UTF-8
+    (never part of a longer character), so only the data buffer changes, not the offsets."""
+    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    validity, offsets, data = text.buffers()
+    if data is None:
+        return text
+    swapped = np.frombuffer(data, dtype=np.uint8).copy()
+    swapped[swapped == ord(",")] = ord(".")
+    buffers = [validity, offsets, pa.py_buffer(swapped)]
+    return pa.Array.from_buffers(text.type, len(text), buffers, text.null_count, text.offset)
 
 
 def _cells(frame: pd.DataFrame, columns: list[str], cells: Cells | None) -> Cells:
@@ -137,6 +148,6 @@ def code_like_columns(
     if not columns or frame.empty:
         return set()
     cells = _cells(frame, columns, cells)
-    coded = cells.mask(pc.match_substring_regex(cells.text, _LEADING_ZERO_INT))
+    coded = cells.per_value(lambda values: pc.match_substring_regex(values, _LEADING_ZERO_INT))
     hits = cells.count(coded)
     return {column for column, n in zip(columns, hits, strict=True) if n}

@@ -9,6 +9,8 @@ from collections import Counter
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from territorial.indicators import table_base
 from territorial.indicators.decoding import ENCODING_NAMES, _check_text, _decode
@@ -235,7 +237,12 @@ def _header_note(header_line: int, header_row: int | None) -> list[str]:
 def _parse_csv_body(
     text: str, sep: str, header_line: int, name: str
 ) -> tuple[list[str], pd.DataFrame, np.ndarray, list[str]]:
-    """Parse ``text`` (starting at the header) with pandas, or ``csv`` on ragged rows."""
+    """Parse ``text`` (starting at the header) with pyarrow when the file is clean, else
+    pandas, or ``csv`` on ragged rows."""
+    parsed = _parse_csv_arrow(text, sep)
+    if parsed is not None:
+        header, body = parsed
+        return header, body, header_line + 1 + np.arange(len(body)), []
     try:
         table = pd.read_csv(
             io.StringIO(text),
@@ -259,6 +266,35 @@ def _parse_csv_body(
     body.columns = range(body.shape[1])
     lines = _csv_line_numbers(header, body, header_line, '"' in text)
     return header, body, lines, []
+
+
+def _parse_csv_arrow(text: str, sep: str) -> tuple[list[str], pd.DataFrame] | None:
+    """Header and body of a clean table: no quote, every line as wide as the header.
+
+    pyarrow's CSV reader splits such a file as pandas does, several times faster; any other
+    file (quotes, ragged or blank lines) gives None and goes through the careful readers.
+    """
+    if '"' in text:
+        return None
+    width = text[: text.find("\n") if "\n" in text else len(text)].count(sep) + 1
+    names = [str(i) for i in range(width)]
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pa_csv.ReadOptions(column_names=names),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=sep, quote_char=False, newlines_in_values=False, ignore_empty_lines=False
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeEncodeError):
+        return None
+    header = [table.column(i)[0].as_py() for i in range(width)]
+    body = table.slice(1).to_pandas()
+    body.columns = range(width)
+    return header, body
 
 
 def _row_newlines(body: pd.DataFrame) -> np.ndarray:

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from territorial.geo.codes import clean_series, normalise_series
+from territorial.geo.codes import clean_series, code_positions, normalise_series
 from territorial.geo.geography import LEVEL_LABELS, Geography
 from territorial.geo.search import fold
 from territorial.indicators.catalogue import Indicator
@@ -166,7 +166,7 @@ def normalise_codes(geo: Geography, level: str, values: pd.Series) -> pd.DataFra
     if level == "commune":
         return geo.resolve_communes(values)
     code = normalise_series(values, level)
-    known = pd.Series(_level_codes(geo, level).get_indexer(code) >= 0, index=values.index)
+    known = pd.Series(code_positions(_level_codes(geo, level), code) >= 0, index=values.index)
     how = pd.Series(
         np.where(code == values.astype(str).str.strip(), "exact", "zero"), index=values.index
     )
@@ -326,14 +326,14 @@ def join_table(
             "Rattachement par les NOMS : les homonymes sont écartés ; préférez une colonne de codes."
         )
     codes = _resolve_keys(frame[guess.column], geo, guess, report)
-    cells = Cells(frame, [c for c in frame.columns if c != guess.column]).stripped()
+    cells = Cells(frame, [c for c in frame.columns if c != guess.column]).stripped(by_value=True)
     others = _other_keys(frame, geo, guess.column, cells)
     measures = [c for c in frame.columns if c != guess.column and c not in others]
     values = _parse_values(frame, measures, report, cells)
     numeric = list(values.columns)
     report.ignored_columns = [c for c in frame.columns if c not in numeric and c != guess.column]
     values["_code"] = codes
-    values = values.dropna(subset=["_code"])
+    values = values[codes.notna().to_numpy()]
     values = _deduplicate(values, report)
     known = int(codes.notna().sum())
     # rows dropped as conflicting duplicates are listed as unmatched, not matched
@@ -397,7 +397,7 @@ def _resolve_keys(
     else:
         resolved = normalise_codes(geo, guess.level, text)
         codes = resolved["code"]
-        reasons = pd.Series("code inconnu", index=text.index)
+        reasons = None  # every code not found is unknown
         changed = codes.notna() & ~resolved["how"].isin(["exact"])
         report.remapped = [
             {
@@ -408,10 +408,15 @@ def _resolve_keys(
             }
             for row in text.index[changed]
         ]
-    reasons = reasons.where(~empty, "clé vide")
+    missing = codes.isna().to_numpy()
+    why = np.full(int(missing.sum()), "code inconnu", dtype=object)
+    if reasons is not None:
+        why = reasons.to_numpy(dtype=object)[missing]
+    why[empty.to_numpy()[missing]] = "clé vide"
+    given = text.to_numpy(dtype=object)[missing]
     report.unmatched = [
-        {"ligne": int(row), "valeur": text[row], "raison": reasons[row]}
-        for row in text.index[codes.isna()]
+        {"ligne": int(row), "valeur": value, "raison": reason}
+        for row, value, reason in zip(text.index[missing], given, why, strict=True)
     ]
     return codes.where(~empty)
 
@@ -458,7 +463,10 @@ def _parse_values(
 def _deduplicate(values: pd.DataFrame, report: JoinReport) -> pd.DataFrame:
     """Identical duplicates count once; duplicates with different values are dropped."""
     columns = [c for c in values.columns if c != "_code"]
-    duplicated = values[values["_code"].duplicated(keep=False)]
+    repeated = values["_code"].duplicated(keep=False).to_numpy()
+    if not repeated.any():  # the common case: one row per territory
+        return values.set_index("_code").rename_axis("code")[columns]
+    duplicated = values[repeated]
     if not duplicated.empty:
         distinct = duplicated.drop_duplicates().groupby("_code").size()
         conflicting = distinct.index[distinct > 1]
@@ -507,11 +515,12 @@ def _coverage(
     values: pd.DataFrame, geo: Geography, level: str, scope: str = "metropole"
 ) -> dict[str, dict]:
     """Share of the population (metropolitan, or of all France) covered at the table's level."""
-    table = geo.indexed(level)
+    table = geo.indexed(level)[["outre_mer", "population"]]
     if scope != "france":
         table = table[~table["outre_mer"].to_numpy(dtype=bool)]
-    covered = table.index.get_indexer(values.index)
-    covered = np.isin(np.arange(len(table)), covered[covered >= 0])
+    found = code_positions(table.index, values.index)
+    covered = np.zeros(len(table), dtype=bool)
+    covered[found[found >= 0]] = True
     population = table["population"].fillna(0)
     return {
         level: {
@@ -551,6 +560,7 @@ def to_user_indicators(
     rules, units, polarities = rules or {}, units or {}, polarities or {}
     prefix = f"u_{_slug(name)}"
     indicators, frames = [], []
+    aligned = population.reindex(result.values.index).astype(float)  # once for every column
     for column in result.values.columns:
         rule = rules.get(column) or default_rule(column)
         weight = "population" if rule == "moyenne_ponderee" else None
@@ -570,7 +580,7 @@ def to_user_indicators(
             origin=name,
         )
         values = result.values[column]
-        weights = population.reindex(values.index).astype(float) if weight else None
+        weights = aligned if weight else None
         frames.append(indicator.commune_components(values.astype(float), weights))
         indicators.append(indicator)
     components = pd.concat(frames, axis=1)

@@ -20,7 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from territorial.geo.codes import code_positions
 from territorial.geo.geography import Geography
+from territorial.indicators.aggregate import Grouping, Prepared
 from territorial.indicators.catalogue import (
     INDICATOR_DIR,
     Catalogue,
@@ -171,9 +173,34 @@ class IndicatorStore:
             return table.components
         key = ("user", table.name, level, self.geo.perimeters_hash)
         if key not in self._cache:
-            mapping = self._mapping(table.level, level)["parent"]
-            self._cache[key] = aggregate_components(table.components, mapping, self.catalogue)
+            prepared_key = ("user", table.name, "prepared")
+            if prepared_key not in self._cache:  # once per table, whatever the level
+                self._cache[prepared_key] = Prepared(table.components)
+            grouping = self._user_grouping(table, level)
+            self._cache[key] = self._cache[prepared_key].aggregate(grouping)
         return self._cache[key]
+
+    def _labels(self, child: str, parent: str) -> tuple[pd.Index, np.ndarray, pd.Index]:
+        """Every ``child`` unit (of the geography), the position of its parent among the
+        sorted ``parent`` codes (-1: none), and those codes; cached (no user data)."""
+        key = ("labels", child, parent, self.geo.perimeters_hash)
+        if key not in self._cache:
+            units = (
+                self.geo.hierarchy().index if child == "commune" else self.geo.indexed(child).index
+            )
+            mapping = self._mapping(child, parent)["parent"]
+            labels, codes = pd.factorize(mapping.reindex(units), sort=True)
+            self._cache[key] = (units, labels, pd.Index(codes))
+        return self._cache[key]
+
+    def _user_grouping(self, table: UserIndicators, level: str) -> Grouping:
+        """A user table's rows grouped by their unit at ``level``, on cached labels."""
+        units, labels, codes = self._labels(table.level, level)
+        key = ("user", table.name, "rows", self.geo.perimeters_hash)
+        if key not in self._cache:  # the row of each table row among ``units``, once
+            self._cache[key] = code_positions(units, table.components.index)
+        rows = self._cache[key]
+        return Grouping.from_labels(np.where(rows >= 0, labels[rows], -1), codes)
 
     def components(self, level: str) -> pd.DataFrame:
         """All components at a level (every unit of France), user tables included."""
@@ -237,7 +264,9 @@ class IndicatorStore:
                 parts.append(pd.DataFrame(np.nan, index=index, columns=ids))
                 continue
             catalogue = Catalogue({i.id: i for i in table.indicators})
-            parts.append(indicator_values(frame.reindex(index), catalogue))
+            # computed on the table's own units, then placed: a missing unit gives NaN
+            # either way, and the values have fewer columns than the components
+            parts.append(indicator_values(frame, catalogue).reindex(index))
         return pd.concat(parts, axis=1)
 
     def coverage(self, level: str, indicator: Indicator) -> pd.Series:

@@ -281,12 +281,6 @@ def _unique_names(names: list[str]) -> tuple[list[str], list[str], list[str]]:
     return result, renamed_empty, renamed_dup
 
 
-def _clean_cells(body: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """Strip every cell and unwrap Excel-protected codes; count unwrapped cells."""
-    cells = Cells(body).stripped()
-    return cells.to_frame(), cells.n_unwrapped
-
-
 def _finalize(
     header: list[str], body: pd.DataFrame, lines, header_line: int, name: str
 ) -> tuple[pd.DataFrame, list[str]]:
@@ -296,12 +290,14 @@ def _finalize(
     header = _clean_header(list(header) + [""] * (width - len(header)))
     for position in range(body.shape[1], width):
         body[position] = ""
-    body, n_unwrapped = _clean_cells(body)
+    cells = Cells(body).stripped()
+    n_unwrapped = cells.n_unwrapped
+    empty = cells.empty()  # empty cells, column after column (empty rows hold none filled)
+    filled = cells.count(~empty) if len(body) else np.zeros(width, dtype=np.int64)
+    empty_rows = empty.reshape(width, len(body)).all(axis=0)  # all true without columns
+    body = cells.to_frame()
     body.index = pd.Index(np.asarray(lines, dtype=np.int64), name="ligne")
-    empty_rows = (body == "").all(axis=1) if width else pd.Series(True, index=body.index)
-    body = body.loc[~empty_rows.to_numpy()]
-    cells = Cells(body)
-    filled = cells.count(~cells.empty()) if len(body) else np.zeros(width, dtype=np.int64)
+    body = body.loc[~empty_rows]
     keep = [i for i in range(width) if header[i] or filled[i]]
     if len(keep) < width:
         n = width - len(keep)
