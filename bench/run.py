@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"{'quick' if plan.quick else 'full'} run, levels: {', '.join(plan.levels)}")
 
     browser_ok, reason = True, ""
-    if args.only:
+    if args.only in {"core", "core-join"}:
         browser_ok, reason = False, f"--only {args.only}"
     elif args.no_browser:
         browser_ok, reason = False, "--no-browser"
