@@ -196,3 +196,24 @@ def test_fiche_above_commune_level_gives_the_share_of_each_typology_class():
     text = _text(app)
     assert "Typologies : part de la population (2021) dans chaque classe" in text
     assert "Grands centres urbains : 31" in text
+
+
+@pytest.mark.parametrize(
+    ("level", "code", "scope_file", "units"),
+    [
+        ("commune", "42218", "commune-departement-42-", 320),
+        ("region", "84", "region-metropole-", 13),
+    ],
+)
+def test_fiche_locates_the_territory_among_its_neighbours(level, code, scope_file, units):
+    from ui.fastmap import read_payload
+
+    app = _page("views/fiche.py", niveau=level, territoire=code)
+    app.run()
+    assert not app.exception
+    (locator,) = app.get("bidi_component")
+    meta, _values, _ranks, classes = read_payload(locator.proto.bytes)
+    assert meta["geometry"].startswith(f"app/static/geo/{scope_file}") and meta["n"] == units
+    assert meta["selected"] >= 0 and classes[meta["selected"]] == 0  # in colour
+    assert (classes == 0).sum() == 1  # the others in grey
+    assert any("Situation : le territoire" in c.value for c in app.caption)

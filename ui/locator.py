@@ -9,7 +9,7 @@ from ui.fastmap import show_fast_map
 from ui.maps import view_box
 from ui.state import geography
 
-__all__ = ["locator_scope", "show_locator"]
+__all__ = ["locator_caption", "locator_scope", "show_locator"]
 
 LOCATOR_COLOUR = "#1f4e79"  # the app's primary colour
 
@@ -31,6 +31,27 @@ def locator_scope(level: str, code: str) -> str:
             return f"region:{region[0]}"
     overseas = bool(unit.get("outre_mer", False))
     return "france" if overseas else "metropole"
+
+
+_AMONG = {
+    "commune": "les communes de son département",
+    "epci": "les EPCI de sa région",
+    "perimetre": "les projets de territoire de sa région",
+    "departement": "les départements",
+    "region": "les régions",
+}
+
+
+def locator_caption(level: str) -> str:
+    """What the locator map shows, in French.
+
+    >>> locator_caption("commune")
+    'Situation : le territoire (en bleu) parmi les communes de son département ; un clic sur un autre ouvre sa fiche.'
+    """
+    return (
+        f"Situation : le territoire (en bleu) parmi {_AMONG[level]} ; "
+        "un clic sur un autre ouvre sa fiche."
+    )
 
 
 def show_locator(level: str, code: str, height: int = 320) -> str | None:

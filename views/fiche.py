@@ -9,6 +9,7 @@ from territorial.outputs.fiche import cell_text, fiche_data, render_html
 from territorial.text.formatting import format_number
 from territorial.text.safetext import inert
 from ui.common import on_phone, page_header, query_value, sources_footer, write_query
+from ui.locator import locator_caption, show_locator
 from ui.peers import peers_of, peers_options, show_peers, show_portrait
 from ui.state import active_catalysts, fictional_banner, geography, store, workspace
 from ui.tables import number_column, rank_column, text_column
@@ -94,24 +95,32 @@ data = fiche_data(
 identity = data["identite"]
 
 st.header(inert(identity["nom"]))
-st.markdown(
-    f"**{inert(identity['niveau'])}** · code {inert(code)} · "
-    + " · ".join(f"{inert(p['niveau'])} : **{inert(p['nom'])}**" for p in identity["parents"])
-)
-cols = st.columns(3 if level != "commune" else 2)
-cols[0].metric("Population municipale", identity["population"])
-cols[1].metric("Superficie (km²)", identity["superficie_km2"])
-if level != "commune":
-    cols[2].metric("Communes", identity["n_communes"])
-if "perimetre" in identity:
-    perimeter = identity["perimetre"]
+ident_col, map_col = (st.container(), st.container()) if on_phone() else st.columns([2, 1])
+with ident_col:
     st.markdown(
-        f"Projet de territoire : **{inert(perimeter['nom'])}** — porté par "
-        + {0: "des communes signataires", 1: "un seul EPCI"}.get(
-            perimeter["n_epci"], f"{perimeter['n_epci']} EPCI"
-        )
-        + f". Jeu de périmètres : {inert(perimeter['jeu'])}."
+        f"**{inert(identity['niveau'])}** · code {inert(code)} · "
+        + " · ".join(f"{inert(p['niveau'])} : **{inert(p['nom'])}**" for p in identity["parents"])
     )
+    cols = st.columns(3 if level != "commune" else 2)
+    cols[0].metric("Population municipale", identity["population"])
+    cols[1].metric("Superficie (km²)", identity["superficie_km2"])
+    if level != "commune":
+        cols[2].metric("Communes", identity["n_communes"])
+    if "perimetre" in identity:
+        perimeter = identity["perimetre"]
+        st.markdown(
+            f"Projet de territoire : **{inert(perimeter['nom'])}** — porté par "
+            + {0: "des communes signataires", 1: "un seul EPCI"}.get(
+                perimeter["n_epci"], f"{perimeter['n_epci']} EPCI"
+            )
+            + f". Jeu de périmètres : {inert(perimeter['jeu'])}."
+        )
+with map_col:
+    st.caption(locator_caption(level))
+    other = show_locator(level, code, height=260 if on_phone() else 300)
+    if other:  # another territory clicked: its fiche
+        st.query_params.update(niveau=level, territoire=other)
+        st.rerun()
 
 show_portrait(data)
 
