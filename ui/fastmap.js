@@ -357,7 +357,10 @@ function drawLabels(state, ctx) {
   for (const [name, lon, lat] of meta.insets ? meta.insets.names : []) {
     put([name, lon, lat, 0], `${size}px ${family}`, true);
   }
-  for (const label of state.labels || []) put(label, `${size}px ${family}`, false);
+  const framed = new Set((meta.insets ? meta.insets.names : []).map(([name]) => name));
+  for (const label of state.labels || []) {
+    if (!framed.has(label[0])) put(label, `${size}px ${family}`, false); // named on its frame
+  }
 }
 
 function unitAt(state, event) {
