@@ -126,6 +126,7 @@ def _shared_runtime():
     """A mock runtime like the one AppTest makes for each run, shared by every session."""
     from unittest.mock import MagicMock
 
+    from streamlit.components.v2.component_manager import BidiComponentManager
     from streamlit.runtime import Runtime
     from streamlit.runtime.caching.storage.dummy_cache_storage import MemoryCacheStorageManager
     from streamlit.runtime.dataframe_source_manager import DataframeSourceManager
@@ -136,6 +137,10 @@ def _shared_runtime():
     runtime.media_file_mgr = MediaFileManager(MemoryMediaFileStorage("/mock/media"))
     runtime.dataframe_source_mgr = DataframeSourceManager()
     runtime.cache_storage_manager = MemoryCacheStorageManager()
+    # The registry of v2 components (the canvas map), as AppTest gives its own runtime.
+    registry = BidiComponentManager()
+    registry.discover_and_register_components(start_file_watching=False)
+    runtime.bidi_component_registry = registry
     return runtime
 
 
