@@ -279,6 +279,15 @@ function draw(state) {
     ctx.fill(path, "evenodd");
   });
   ctx.lineJoin = "round";
+  if (meta.unit_border > 0) {  // thin white borders between the units themselves
+    if (!geometry.allPaths) {
+      geometry.allPaths = new Path2D();
+      for (const path of geometry.paths) geometry.allPaths.addPath(path);
+    }
+    ctx.strokeStyle = "#ffffff";
+    ctx.lineWidth = meta.unit_border / state.k;
+    ctx.stroke(geometry.allPaths);
+  }
   for (const layer of state.outlines || []) {
     ctx.strokeStyle = layer.color;
     ctx.lineWidth = layer.width / state.k;

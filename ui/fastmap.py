@@ -62,6 +62,20 @@ MISSING_CLASS = 255
 _INT32_MAX = 2**31 - 1
 
 
+def unit_border(level: str, scope: str) -> float:
+    """Width (px) of the white borders between units: none between the communes of all
+    France, where they would wash the colours out, thin ones between those of a région.
+
+    >>> unit_border("commune", "metropole"), unit_border("commune", "region:84")
+    (0.0, 0.15)
+    """
+    if level != "commune":
+        return 0.6
+    if scope in {"metropole", "france"}:
+        return 0.0
+    return 0.15 if scope.startswith("region:") else 0.3
+
+
 def _label_level(level: str) -> str:
     """The level whose names are written on the map: the finest outline drawn over it."""
     return {"region": "region", "departement": "region"}.get(level, "departement")
@@ -253,6 +267,7 @@ def show_fast_map(
             if outline in _FINER_THAN.get(level, {"region", "departement"})
         ],
         "colours": list(colours),
+        "unit_border": unit_border(level, scope),
         "missing_colour": MISSING_COLOUR,
         "label": inert(hover_label),
         "unit": inert(unit),
