@@ -112,20 +112,25 @@ def map_file(level: str, scope: str, insets: bool | None = None) -> tuple[str, t
     return _map_file(level, scope, uses_insets(scope, insets), geography().perimeters_hash)
 
 
-def _outline_scope_files(level: str, scope: str) -> list[str]:
-    """URLs of the outline and label files drawn over a map of ``level`` on ``scope``."""
+def _overlays(level: str, scope: str) -> tuple[list[dict], str]:
+    """The outline layers drawn over a map of ``level`` on ``scope`` (borders of the coarser
+    levels) and the URL of the file whose names are written on it; in inset coordinates on
+    « France entière », like the units."""
     moved = uses_insets(scope)
-    levels = {
-        o for o, _c, _w in _OUTLINES if o in _FINER_THAN.get(level, {"region", "departement"})
-    }
-    levels.add(_label_level(level))
-    return [map_file(other, "france", moved)[0] for other in sorted(levels)]
+    coarser = _FINER_THAN.get(level, {"region", "departement"})
+    outlines = [
+        {"url": map_file(outline, "france", moved)[0], "color": colour, "width": width}
+        for outline, colour, width in _OUTLINES
+        if outline in coarser
+    ]
+    return outlines, map_file(_label_level(level), "france", moved)[0]
 
 
 def preload(level: str, scope: str) -> None:
     """Let the browser fetch a map's files while the server computes its values: a hidden
     ``<link rel="preload">`` per file (the map's own fetch then takes them from the cache)."""
-    urls = [map_file(level, scope)[0], *_outline_scope_files(level, scope)]
+    outlines, labels = _overlays(level, scope)
+    urls = dict.fromkeys([map_file(level, scope)[0], *(o["url"] for o in outlines), labels])
     links = "".join(
         f'<link rel="preload" as="fetch" crossorigin="anonymous" href="{url}">' for url in urls
     )
@@ -257,15 +262,11 @@ def show_fast_map(
     if view is None:
         view = view_box(level, scope, selected, highlight)
     url, order = map_file(level, scope)
-    moved = uses_insets(scope)  # outlines and names where the units are drawn
+    outlines, labels = _overlays(level, scope)
     position = {code: i for i, code in enumerate(order)}
     meta = {
         "geometry": url,
-        "outlines": [
-            {"url": map_file(outline, "france", moved)[0], "color": colour, "width": width}
-            for outline, colour, width in _OUTLINES
-            if outline in _FINER_THAN.get(level, {"region", "departement"})
-        ],
+        "outlines": outlines,
         "colours": list(colours),
         "unit_border": unit_border(level, scope),
         "missing_colour": MISSING_COLOUR,
@@ -279,7 +280,7 @@ def show_fast_map(
         "highlight_colour": HIGHLIGHT_COLOUR,
         "selected_colour": SELECTED_COLOUR,
         "view": [round(float(v), 6) for v in view],
-        "labels": map_file(_label_level(level), "france", moved)[0],
+        "labels": labels,
         "insets": _insets(scope),
         "selected_label": _selected_label(level, scope, selected),
         "height": int(height),

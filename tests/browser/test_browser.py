@@ -18,7 +18,6 @@ pytestmark = pytest.mark.browser
 
 RUN_TIMEOUT = 90_000  # ms: a cold first run loads the geography and the indicators
 MAP_TIMEOUT = 45  # s: GeoJSON fetch + MapLibre drawing
-GEOJSON = re.compile(r"/app/static/geo/[^/?]+\.geojson(\?|$)")
 MAPFILE = re.compile(r"/app/static/geo/[^/?]+\.bin(\?|$)")
 
 # (artefact name, URL, page title (h1), another heading the page must show or None)
@@ -141,11 +140,6 @@ def wait_for_map_drawn(page, element, timeout: float = MAP_TIMEOUT) -> bytes:
     return png
 
 
-def maps(page):
-    """Plotly map figures (those drawn by MapLibre) on the page."""
-    return page.locator(".js-plotly-plot").filter(has=page.locator("canvas.maplibregl-canvas"))
-
-
 def content_height(page) -> int:
     """Height (px) of the page content: Streamlit scrolls inside ``stMain``, not the document."""
     return page.evaluate(
@@ -174,7 +168,7 @@ def full_page_screenshot(page, path) -> None:
         height = needed
         page.set_viewport_size({"width": width, "height": height})
         page.wait_for_timeout(800)
-    for figure in [*maps(page).all(), *page.locator(".dt-fastmap[data-paints]").all()]:
+    for figure in page.locator(".dt-fastmap[data-paints]").all():
         wait_for_map_drawn(page, figure)
     page.screenshot(path=str(path), clip={"x": 0, "y": 0, "width": width, "height": needed})
     if height != original["height"]:
